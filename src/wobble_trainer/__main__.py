@@ -1,0 +1,3 @@
+from wobble_trainer.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,193 @@
+"""The ``wobble`` command: one entry point, a sub-command per job.
+
+``wobble`` alone is ``wobble run``. Every sub-command that reads the IMU takes ``--sim`` for the
+simulated board, so everything can be tried on a laptop.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections.abc import Sequence
+
+from wobble_trainer import __version__
+from wobble_trainer.hardware.imu import ImuSettings
+
+
+def _add_source_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--sim", action="store_true", help="use the simulated board instead of a real IMU"
+    )
+    parser.add_argument(
+        "--chip",
+        default="MPU-6050",
+        help="simulated chip with --sim (MPU-6050, MPU-6500, MPU-9250, ICM-20948, LSM6DS3, "
+        "LSM6DS3TR-C, LSM6DSO, LSM6DSOX)",
+    )
+    parser.add_argument("--bus", type=int, default=None, help="I2C bus number (default: probe)")
+    parser.add_argument("--rate", type=float, default=1000.0, help="IMU data rate, Hz (1000)")
+    parser.add_argument("--seed", type=int, default=1, help="simulator random seed (1)")
+    parser.add_argument(
+        "--skill", type=float, default=0.6, help="simulated person's skill 0..1 (0.6)"
+    )
+
+
+def source_spec_from_args(args: argparse.Namespace):
+    """The sample source the common options describe (probing the buses for real hardware)."""
+    from wobble_trainer.hardware.detect import find_imu
+    from wobble_trainer.sampling.runner import SimSpec, SourceSpec
+
+    settings = ImuSettings(odr_hz=args.rate)
+    if args.sim:
+        return SourceSpec(
+            kind="sim", settings=settings, sim=SimSpec(chip=args.chip, seed=args.seed,
+                                                       skill=args.skill)
+        )
+    found = find_imu(args.bus)
+    return SourceSpec(kind="i2c", settings=settings, bus=int(found.bus), address=found.address)
+
+
+# -- detect ------------------------------------------------------------------------------------
+def cmd_detect(args: argparse.Namespace) -> int:
+    from wobble_trainer.hardware.detect import (
+        explain_nothing_found,
+        probe_buses,
+        scan_bus,
+    )
+
+    if args.sim:
+        from wobble_trainer.sim.device import make_simulated_imu
+
+        device = make_simulated_imu(args.chip)
+        found = scan_bus(device.bus, "sim")
+    else:
+        report = probe_buses()
+        found = report.found
+        if not found:
+            print(explain_nothing_found(report), file=sys.stderr)
+            return 2
+    if args.json:
+        print(json.dumps([
+            {"chip": f.chip, "bus": f.bus, "address": f.address, "id": f.chip_id} for f in found
+        ]))
+    else:
+        for f in found:
+            print(f.describe())
+    return 0
+
+
+# -- record ------------------------------------------------------------------------------------
+def cmd_record(args: argparse.Namespace) -> int:
+    from wobble_trainer.sampling.recording import RecordingWriter
+    from wobble_trainer.sampling.runner import SamplerRunner
+
+    spec = source_spec_from_args(args)
+    metadata: dict[str, object] = {"source": spec.kind}
+    if spec.kind == "sim":
+        from dataclasses import asdict
+
+        metadata["simulator"] = asdict(spec.sim)
+    with SamplerRunner(spec, mode="process") as runner:
+        if not runner.wait_until_alive(30.0):
+            print(f"The sampler did not start: {runner.crash and runner.crash['error']}",
+                  file=sys.stderr)
+            return 1
+        reader = runner.ring.reader(from_now=False)
+        deadline = time.monotonic() + 10.0
+        while not runner.info.get("connected") and time.monotonic() < deadline:
+            runner.poll_events()
+            time.sleep(0.02)
+        info = runner.info
+        metadata.update(
+            chip=info.get("chip"), bus=info.get("bus"), address=info.get("address"),
+            config=info.get("config"),
+        )
+        calibration = _calibration_metadata()
+        if calibration is not None:
+            metadata["calibration"] = calibration
+        writer = RecordingWriter(args.out, metadata)
+        started = time.monotonic()
+        try:
+            while time.monotonic() - started < args.seconds:
+                time.sleep(0.05)
+                writer.write(reader.read_new(), time.monotonic())
+        except KeyboardInterrupt:
+            print("Stopped early.", file=sys.stderr)
+        writer.write(reader.read_new())
+        runner.stop()
+        stats = runner.stats()
+        trailer = {"stats": {k: stats[k] for k in (
+            "samples", "lost_samples", "gaps", "fifo_overflows", "i2c_errors", "reconnects")}}
+        writer.close(trailer)
+    print(f"Wrote {writer.count} samples to {args.out} "
+          f"({stats['lost_samples']:.0f} lost, {stats['fifo_overflows']:.0f} FIFO overflows).")
+    return 0
+
+
+def _calibration_metadata() -> dict[str, object] | None:
+    """The calibration in use, for a recording's metadata (None when uncalibrated)."""
+    return None
+
+
+# -- bench -------------------------------------------------------------------------------------
+def cmd_bench(args: argparse.Namespace) -> int:
+    return args.bench_run(args)
+
+
+# -- parser ------------------------------------------------------------------------------------
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="wobble",
+        description="Wobble Trainer: a wobble-board balance trainer and balance-testing station.",
+    )
+    parser.add_argument("--version", action="version", version=f"wobble-trainer {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    detect = sub.add_parser("detect", help="find the IMU on the I2C buses")
+    detect.add_argument("--sim", action="store_true", help="report the simulated chip")
+    detect.add_argument("--chip", default="MPU-6050", help="simulated chip with --sim")
+    detect.add_argument("--json", action="store_true")
+    detect.set_defaults(func=cmd_detect)
+
+    record = sub.add_parser("record", help="record every raw sample to a CSV file")
+    record.add_argument("--seconds", type=float, required=True)
+    record.add_argument("--out", required=True, help="CSV file to write")
+    _add_source_arguments(record)
+    record.set_defaults(func=cmd_record)
+
+    bench = sub.add_parser("bench", help="benchmarks (speed and accuracy targets)")
+    bench_sub = bench.add_subparsers(dest="bench", metavar="BENCH", required=True)
+    from wobble_trainer.bench import sampler as bench_sampler
+    from wobble_trainer.bench import tilt as bench_tilt
+
+    for name, module, text in (
+        ("sampler", bench_sampler, "sampler beside a busy 60 fps render loop"),
+        ("tilt", bench_tilt, "tilt accuracy on real recordings and speed per sample"),
+    ):
+        p = bench_sub.add_parser(name, help=text)
+        module.add_arguments(p)
+        p.set_defaults(func=cmd_bench, bench_run=module.run)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 0
+    try:
+        return int(args.func(args) or 0)
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:  # a clear message, not a traceback, for the known error types
+        from wobble_trainer.hardware.imu import ImuError
+        from wobble_trainer.sampling.recording import RecordingError
+
+        if isinstance(exc, ImuError | RecordingError):
+            print(str(exc), file=sys.stderr)
+            return 2
+        raise

@@ -1,0 +1,295 @@
+"""Recordings: every raw sample in a documented CSV, and replay of such a file as a sample source.
+
+File format (version 1), UTF-8 text:
+
+* Metadata lines first, each ``# key: value`` with ``value`` in JSON. Always present:
+  ``format`` (``"wobble-trainer recording"``), ``version`` (1), ``created`` (ISO 8601),
+  ``software`` (version). Present when known: ``source`` (``"i2c"``, ``"sim"`` or ``"replay"``),
+  ``chip``, ``bus``, ``address``, ``config`` (data rate, ranges and filters the chip was set to),
+  ``calibration`` (the calibration in use), ``simulator`` (the simulated person and board),
+  ``stats`` (sampler counters at the end, written as trailing ``#`` lines).
+* One header line: ``t,ax,ay,az,gx,gy,gz,true_pitch,true_roll,gap_before``.
+* One line per sample: ``t`` in s (the sampler's time base, chip clock), ``ax ay az`` in m/s²
+  (specific force, sensor frame), ``gx gy gz`` in rad/s (sensor frame), ``true_pitch true_roll``
+  in rad (the simulator's ground truth; empty on real hardware), ``gap_before`` in s (samples
+  missing just before this one; 0 normally).
+
+Lines starting with ``#`` after the data (end-of-recording stats) are metadata too.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TextIO
+
+import numpy as np
+
+from wobble_trainer import __version__
+from wobble_trainer.clock import Clock
+from wobble_trainer.sampling.samples import SAMPLE_DTYPE, empty_samples
+
+FORMAT_NAME = "wobble-trainer recording"
+FORMAT_VERSION = 1
+COLUMNS = ("t", "ax", "ay", "az", "gx", "gy", "gz", "true_pitch", "true_roll", "gap_before")
+FLUSH_INTERVAL_S = 1.0
+"""Data is flushed to the OS at least this often, so a crash loses at most about a second."""
+
+
+class RecordingError(ValueError):
+    """A recording file cannot be read; the message names the file and line."""
+
+
+@dataclass
+class Recording:
+    """A recording in memory: metadata and the samples (:data:`SAMPLE_DTYPE` rows)."""
+
+    metadata: dict[str, Any]
+    samples: np.ndarray = field(default_factory=empty_samples)
+
+    @property
+    def rate_hz(self) -> float:
+        config = self.metadata.get("config") or {}
+        if "odr_hz" in config:
+            return float(config["odr_hz"])
+        t = self.samples["t"]
+        return float((len(t) - 1) / (t[-1] - t[0])) if len(t) > 1 else 0.0
+
+
+def _format_row(row: np.void) -> str:
+    def num(v: float) -> str:
+        return "" if math.isnan(v) else f"{v:.9g}"
+
+    acc, gyr = row["acc"], row["gyr"]
+    return ",".join(
+        (
+            f"{row['t']:.6f}",
+            f"{acc[0]:.6f}",
+            f"{acc[1]:.6f}",
+            f"{acc[2]:.6f}",
+            f"{gyr[0]:.7f}",
+            f"{gyr[1]:.7f}",
+            f"{gyr[2]:.7f}",
+            num(float(row["true_pitch"])),
+            num(float(row["true_roll"])),
+            f"{row['gap_before']:.6g}",
+        )
+    )
+
+
+class RecordingWriter:
+    """Writes a recording incrementally: metadata at the start, samples as they come."""
+
+    def __init__(self, path: str | os.PathLike[str], metadata: dict[str, Any]) -> None:
+        self.path = Path(path)
+        self._file: TextIO = open(self.path, "w", encoding="utf-8", newline="\n")
+        self.count = 0
+        self._last_flush = 0.0
+        header = {
+            "format": FORMAT_NAME,
+            "version": FORMAT_VERSION,
+            "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            "software": __version__,
+            **metadata,
+        }
+        for key, value in header.items():
+            self._file.write(f"# {key}: {json.dumps(value)}\n")
+        self._file.write(",".join(COLUMNS) + "\n")
+
+    def write(self, samples: np.ndarray, now: float | None = None) -> None:
+        if len(samples):
+            self._file.write("\n".join(_format_row(row) for row in samples) + "\n")
+            self.count += len(samples)
+        if now is None or now - self._last_flush >= FLUSH_INTERVAL_S:
+            self._file.flush()
+            self._last_flush = now or 0.0
+
+    def close(self, trailer: dict[str, Any] | None = None) -> None:
+        if self._file.closed:
+            return
+        for key, value in (trailer or {}).items():
+            self._file.write(f"# {key}: {json.dumps(value)}\n")
+        self._file.flush()
+        os.fsync(self._file.fileno())
+        self._file.close()
+
+    def __enter__(self) -> RecordingWriter:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
+def write_recording(
+    path: str | os.PathLike[str], samples: np.ndarray, metadata: dict[str, Any]
+) -> None:
+    """Write a whole recording at once."""
+    with RecordingWriter(path, metadata) as writer:
+        writer.write(samples)
+
+
+def read_recording(path: str | os.PathLike[str]) -> Recording:
+    """Read a recording; a malformed file raises :class:`RecordingError` naming the line."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise RecordingError(f"{path}: no such recording file") from None
+    except UnicodeDecodeError as exc:
+        raise RecordingError(f"{path}: not a text file ({exc.reason})") from None
+    metadata: dict[str, Any] = {}
+    rows: list[tuple[float, ...]] = []
+    header_seen = False
+    previous_t = -math.inf
+
+    def fail(line_no: int, problem: str) -> RecordingError:
+        return RecordingError(
+            f"{path}, line {line_no}: {problem}. "
+            "A recording starts with '# key: value' lines, then the header "
+            f"'{','.join(COLUMNS)}', then one sample per line."
+        )
+
+    for line_no, raw in enumerate(text.splitlines(), start=1):
+        line = raw.strip()
+        if not line:
+            continue
+        if line.startswith("#"):
+            key, sep, value = line[1:].partition(":")
+            if not sep:
+                raise fail(line_no, "a metadata line needs 'key: value'")
+            try:
+                metadata[key.strip()] = json.loads(value)
+            except json.JSONDecodeError as exc:
+                raise fail(line_no, f"metadata value is not valid JSON ({exc.msg})") from None
+            continue
+        if not header_seen:
+            if tuple(c.strip() for c in line.split(",")) != COLUMNS:
+                raise fail(line_no, f"expected the header line, found {line[:60]!r}")
+            if metadata.get("format") != FORMAT_NAME:
+                raise fail(line_no, "the '# format' metadata line is missing or wrong")
+            version = metadata.get("version")
+            if version != FORMAT_VERSION:
+                raise fail(
+                    line_no,
+                    f"recording format version {version!r} is not supported "
+                    f"(this software reads version {FORMAT_VERSION}; update wobble-trainer)",
+                )
+            header_seen = True
+            continue
+        cells = line.split(",")
+        if len(cells) != len(COLUMNS):
+            raise fail(line_no, f"expected {len(COLUMNS)} comma-separated values, found {len(cells)}")
+        try:
+            values = tuple(float(c) if c.strip() else math.nan for c in cells)
+        except ValueError:
+            bad = next(c for c in cells if not _is_number(c))
+            raise fail(line_no, f"{bad!r} is not a number") from None
+        if any(math.isnan(v) or math.isinf(v) for v in values[:7]):
+            raise fail(line_no, "t, ax..gz must all be finite numbers")
+        if values[0] <= previous_t:
+            raise fail(line_no, f"time {values[0]} does not increase (previous {previous_t})")
+        previous_t = values[0]
+        rows.append(values)
+    if not header_seen:
+        raise RecordingError(f"{path}: no header line found; this is not a wobble-trainer recording")
+    data = np.array(rows, dtype=float).reshape(-1, len(COLUMNS))
+    samples = np.zeros(len(data), dtype=SAMPLE_DTYPE)
+    samples["t"] = data[:, 0]
+    samples["acc"] = data[:, 1:4]
+    samples["gyr"] = data[:, 4:7]
+    samples["true_pitch"] = data[:, 7]
+    samples["true_roll"] = data[:, 8]
+    samples["gap_before"] = np.nan_to_num(data[:, 9])
+    return Recording(metadata, samples)
+
+
+def _is_number(cell: str) -> bool:
+    try:
+        float(cell)
+    except ValueError:
+        return bool(not cell.strip())
+    return True
+
+
+class ReplayProducer:
+    """Plays a recording back as a sample source: in real time, or as fast as it is polled.
+
+    Time stamps are shifted so the replay starts at the clock's present, so consumers see the
+    same time base as with a live sampler. ``loop`` starts over at the end (demos).
+    """
+
+    CHUNK = 2000
+    """Samples handed out per poll when not in real time."""
+
+    def __init__(
+        self, recording: Recording, clock: Clock, *, realtime: bool = True, loop: bool = False
+    ) -> None:
+        if len(recording.samples) == 0:
+            raise RecordingError("the recording holds no samples")
+        self.recording = recording
+        self.clock = clock
+        self.realtime = realtime
+        self.loop = loop
+        self._samples = recording.samples
+        self._position = 0
+        self._offset = clock.now() - float(self._samples["t"][0])
+        self._period = 1.0 / recording.rate_hz if recording.rate_hz > 0 else 0.0
+        self.delivered = 0
+        self.loops = 0
+        self._done = False
+
+    def poll(self) -> np.ndarray:
+        if self._done:
+            return empty_samples()
+        samples = self._samples
+        if self.realtime:
+            now_in_file = self.clock.now() - self._offset
+            end = int(np.searchsorted(samples["t"], now_in_file, side="right"))
+        else:
+            end = min(self._position + self.CHUNK, len(samples))
+        out = samples[self._position : end].copy()
+        out["t"] += self._offset
+        self._position = end
+        self.delivered += len(out)
+        if self._position >= len(samples):
+            if self.loop:
+                self.loops += 1
+                last_t = float(samples["t"][-1]) + self._offset
+                self._offset = last_t + self._period - float(samples["t"][0])
+                self._position = 0
+            else:
+                self._done = True
+        return out
+
+    @property
+    def finished(self) -> bool:
+        return self._done
+
+    def stats_dict(self) -> dict[str, float]:
+        return {
+            "samples": float(self.delivered),
+            "connected": 1.0,
+            "odr_hz": self.recording.rate_hz,
+        }
+
+    def info(self) -> dict[str, Any]:
+        meta = self.recording.metadata
+        return {
+            "source": "replay",
+            "chip": meta.get("chip", "recording"),
+            "config": meta.get("config", {}),
+            "connected": True,
+        }
+
+    def apply_control(self, lean_pitch: float, lean_roll: float, step_off: bool) -> None:
+        """A recording cannot be steered."""
+
+    def sim_cpu_s(self) -> float:
+        return 0.0
+
+    def close(self) -> None:
+        self._done = True

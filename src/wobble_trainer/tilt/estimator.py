@@ -1,0 +1,530 @@
+"""6-axis inclination estimator (accelerometer + gyroscope), quaternion state, gyro-bias estimation.
+
+What it does
+------------
+Estimates the sensor→earth orientation quaternion (w, x, y, z), earth z up, heading arbitrary
+(it drifts slowly: nothing observes it), from accelerometer (m/s², specific force) and gyroscope
+(rad/s) samples. Only the inclination (the "up" direction in the sensor frame) is meant to be used.
+
+How (the technique of VQF: Laidig & Seel 2023, "VQF: Highly accurate IMU orientation estimation
+with bias estimation and magnetic disturbance rejection", Information Fusion 91:187-204, 6D part;
+implemented here from the paper's equations):
+
+* Strapdown integration of the bias-corrected gyroscope gives ``q_gyr`` (sensor → an "almost
+  inertial" frame I). It is exact for any orientation: no Euler angles anywhere.
+* The accelerometer is rotated into I and low-pass filtered there (2nd-order Butterworth, time
+  constant ``tau_acc_s``). In an inertial frame every non-gravity acceleration integrates to a
+  velocity change, so over a few seconds its mean is ~zero, whereas gravity is constant: the
+  filter keeps gravity and drops bumps, steps and shaking *without attenuating the tilt itself*
+  (the tilt lives in ``q_gyr``, not in the filtered signal). This is why it beats a complementary
+  filter on a wobble board, where the sway frequency (0.3-2 Hz) is where the accelerometer is
+  most corrupted by the board's own motion (DOMAIN.md §2).
+* A correction quaternion ``q_acc`` (I → earth) rotates the filtered gravity direction exactly
+  onto earth z each step. Output ``q = q_acc ⊗ q_gyr``.
+* Gyro bias: a 3-state Kalman filter. At rest (low gyro and accelerometer deviation from their
+  own low-pass for ``rest_min_time_s``) the low-pass gyro reading measures the bias directly. In
+  motion, the inclination correction rate, expressed back through the (low-pass filtered)
+  rotation matrix, measures the horizontal earth-frame components of the bias; the vertical one
+  is made almost unobservable on purpose (it would only feed heading).
+
+All filter coefficients are computed once from the sample rate: ``update`` does plain ``math``
+float arithmetic (numpy small-array operations would cost far more per sample).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from wobble_trainer.units import DEG
+
+__all__ = ["TiltParams", "TiltEstimator", "estimate_orientation"]
+
+
+@dataclass(frozen=True)
+class TiltParams:
+    """Tuning of :class:`TiltEstimator`; independent of the sample rate.
+
+    One parameter set serves every use (the BROAD benchmark, the wobble board at 100-1000 Hz):
+    these are VQF's published defaults, chosen by its authors over a wide range of motions.
+    """
+
+    tau_acc_s: float = 3.0
+    """Time constant of the accelerometer low-pass in the almost-inertial frame. Longer: more
+    rejection of non-gravity acceleration, slower recovery from gyro errors."""
+    motion_bias_estimation: bool = True
+    """Estimate the gyro bias while moving (from the inclination corrections)."""
+    rest_bias_estimation: bool = True
+    """Estimate the gyro bias at rest (directly from the low-pass gyro reading)."""
+    bias_sigma_init_dps: float = 0.5
+    """Standard deviation of the initial bias estimate, °/s (a seed may give its own)."""
+    bias_forgetting_time_s: float = 100.0
+    """Time for the bias uncertainty to grow by 0.1 °/s: how fast the true bias may drift."""
+    bias_clip_dps: float = 2.0
+    """Largest bias correction about the seeded bias (and largest single disagreement used),
+    °/s. A calibration seeds the bias; the estimator then only tracks drift within this band."""
+    bias_sigma_motion_dps: float = 0.1
+    """Steady-state uncertainty the motion bias update aims for, °/s."""
+    bias_vertical_forgetting_factor: float = 1e-4
+    """Relative weight of the (unobservable) earth-vertical bias component in motion."""
+    bias_sigma_rest_dps: float = 0.03
+    """Steady-state uncertainty the rest bias update aims for, °/s."""
+    rest_min_time_s: float = 1.5
+    """How long the deviations must stay below the thresholds before "at rest"."""
+    rest_filter_tau_s: float = 0.5
+    """Time constant of the low-pass the rest detector compares against."""
+    rest_gyro_threshold_dps: float = 2.0
+    """Largest gyro deviation from its low-pass at rest, °/s."""
+    rest_acc_threshold_ms2: float = 0.5
+    """Largest accelerometer deviation from its low-pass at rest, m/s²."""
+
+    def __post_init__(self) -> None:
+        for name in ("tau_acc_s", "rest_filter_tau_s", "bias_forgetting_time_s"):
+            if not getattr(self, name) > 0.0:
+                raise ValueError(f"{name} must be > 0")
+        for name in ("bias_sigma_init_dps", "bias_sigma_motion_dps", "bias_sigma_rest_dps",
+                     "bias_clip_dps", "rest_min_time_s", "rest_gyro_threshold_dps",
+                     "rest_acc_threshold_ms2", "bias_vertical_forgetting_factor"):
+            if not getattr(self, name) >= 0.0:
+                raise ValueError(f"{name} must be >= 0")
+
+
+def _butterworth2(tau_s: float, ts: float) -> tuple[float, float, float, float, float]:
+    """(b0, b1, b2, a1, a2) of a 2nd-order Butterworth low-pass, bilinear transform, prewarped.
+
+    The cutoff is fc = √2 / (2π·tau): the convention VQF uses for its time constants, so the
+    same tau means the same filter here and there.
+    """
+    fc = math.sqrt(2.0) / (2.0 * math.pi * tau_s)
+    c = math.tan(math.pi * fc * ts)
+    d = c * c + math.sqrt(2.0) * c + 1.0
+    b0 = c * c / d
+    return b0, 2.0 * b0, b0, 2.0 * (c * c - 1.0) / d, (1.0 - math.sqrt(2.0) * c + c * c) / d
+
+
+class _LowPass:
+    """k-channel 2nd-order low-pass (direct form II transposed) with a mean warm-up.
+
+    For the first ``tau`` seconds the output is the running mean of the input; then the state is
+    set to the steady state of that mean. Starting a 3 s filter from zero (or from one noisy
+    sample) would otherwise take several seconds to settle.
+    """
+
+    __slots__ = ("b0", "b1", "b2", "a1", "a2", "n_init", "n", "sums", "s")
+
+    def __init__(self, k: int, tau_s: float, ts: float) -> None:
+        self.b0, self.b1, self.b2, self.a1, self.a2 = _butterworth2(tau_s, ts)
+        self.n_init = max(1, math.ceil(tau_s / ts - 1e-9))
+        self.n = 0
+        self.sums = [0.0] * k
+        self.s = [0.0] * (2 * k)
+
+    def step(self, x: Sequence[float]) -> list[float]:
+        """Filter one k-vector; returns the k filtered values (a new list)."""
+        if self.n >= self.n_init:
+            b0, b1, b2, a1, a2 = self.b0, self.b1, self.b2, self.a1, self.a2
+            s = self.s
+            out = []
+            j = 0
+            for xi in x:
+                y = b0 * xi + s[j]
+                s[j] = b1 * xi - a1 * y + s[j + 1]
+                s[j + 1] = b2 * xi - a2 * y
+                out.append(y)
+                j += 2
+            return out
+        self.n += 1
+        sums = self.sums
+        for i, xi in enumerate(x):
+            sums[i] += xi
+        mean = [v / self.n for v in sums]
+        if self.n >= self.n_init:
+            # Steady state for a constant input m (output m): s0 = m(1 - b0), s1 = m(b2 - a2).
+            for i, m in enumerate(mean):
+                self.s[2 * i] = m * (1.0 - self.b0)
+                self.s[2 * i + 1] = m * (self.b2 - self.a2)
+        return mean
+
+
+class TiltEstimator:
+    """Per-sample 6-axis orientation/inclination estimator (the live path).
+
+    ``TiltEstimator(rate_hz, params=None)``; feed every sample to :meth:`update` (sensor frame,
+    acc in m/s², gyro in rad/s); read :attr:`quaternion` (w, x, y, z) sensor→earth, :attr:`up`
+    (earth z in the sensor frame), :attr:`gyro_bias` (rad/s), :attr:`at_rest`. Seed the bias
+    from a calibration with :meth:`seed_gyro_bias`.
+    """
+
+    def __init__(self, rate_hz: float, params: TiltParams | None = None) -> None:
+        if not (rate_hz > 0.0 and math.isfinite(rate_hz)):
+            raise ValueError("rate_hz must be a positive finite number")
+        self.rate_hz = float(rate_hz)
+        self.params = params if params is not None else TiltParams()
+        p = self.params
+        ts = 1.0 / self.rate_hz
+        self._ts = ts
+        self._half_ts = 0.5 * ts
+        # Bias covariance units: (°/s)², bias itself in rad/s (converted at the measurement).
+        self._p0 = p.bias_sigma_init_dps**2
+        # Process noise: the bias may drift by 0.1 °/s within the forgetting time.
+        self._v = 0.1**2 * ts / p.bias_forgetting_time_s
+        # Measurement noise W = σ²/V + σ² makes σ² the steady-state posterior variance of a
+        # scalar random walk observed directly every step (solve P = (P+V) − (P+V)²/(P+V+W)).
+        pm = p.bias_sigma_motion_dps**2
+        self._w_motion = pm * pm / self._v + pm
+        self._w_vertical = self._w_motion / max(p.bias_vertical_forgetting_factor, 1e-10)
+        pr = p.bias_sigma_rest_dps**2
+        self._w_rest = pr * pr / self._v + pr
+        self._clip = p.bias_clip_dps * DEG
+        self._rest_th_gyr2 = (p.rest_gyro_threshold_dps * DEG) ** 2
+        self._rest_th_acc2 = p.rest_acc_threshold_ms2**2
+        self._seed = (0.0, 0.0, 0.0)
+        self._seed_var = self._p0
+        self.reset()
+
+    # -- state -------------------------------------------------------------------------------
+
+    def reset(self) -> None:
+        """Back to the initial state (identity orientation, seeded bias, filters empty)."""
+        p = self.params
+        ts = self._ts
+        self._qg = (1.0, 0.0, 0.0, 0.0)  # sensor → almost-inertial frame I
+        self._qa = (1.0, 0.0, 0.0, 0.0)  # I → earth (inclination correction)
+        self._bias = self._seed  # rad/s, sensor frame
+        v0 = self._seed_var
+        self._P = (v0, 0.0, 0.0, 0.0, v0, 0.0, 0.0, 0.0, v0)  # row-major, (°/s)²
+        self._acc_lp = _LowPass(3, p.tau_acc_s, ts)
+        self._r_lp = _LowPass(9, p.tau_acc_s, ts)
+        self._rb_lp = _LowPass(2, p.tau_acc_s, ts)
+        self._rest_gyr_lp = _LowPass(3, p.rest_filter_tau_s, ts)
+        self._rest_acc_lp = _LowPass(3, p.rest_filter_tau_s, ts)
+        self._rest_gyr_mean = (0.0, 0.0, 0.0)
+        self._rest_t = 0.0
+        self._at_rest = False
+        self._samples = 0
+
+    def seed_gyro_bias(self, bias_rad_s: Sequence[float], sigma_dps: float | None = None) -> None:
+        """Set the gyro bias (rad/s, sensor frame), e.g. from a calibration, and reset.
+
+        The estimator keeps tracking drift within ±``bias_clip_dps`` around this seed.
+        ``sigma_dps`` is the seed's uncertainty (default: ``bias_sigma_init_dps``).
+        """
+        bx, by, bz = (float(v) for v in bias_rad_s)
+        if not all(math.isfinite(v) for v in (bx, by, bz)):
+            raise ValueError("bias must be finite")
+        self._seed = (bx, by, bz)
+        sigma = self.params.bias_sigma_init_dps if sigma_dps is None else float(sigma_dps)
+        if not sigma >= 0.0:
+            raise ValueError("sigma_dps must be >= 0")
+        self._seed_var = sigma * sigma
+        self.reset()
+
+    @property
+    def quaternion(self) -> tuple[float, float, float, float]:
+        """Orientation (w, x, y, z), sensor→earth, unit norm; heading arbitrary."""
+        aw, ax, ay, az = self._qa
+        gw, gx, gy, gz = self._qg
+        return (
+            aw * gw - ax * gx - ay * gy - az * gz,
+            aw * gx + ax * gw + ay * gz - az * gy,
+            aw * gy - ax * gz + ay * gw + az * gx,
+            aw * gz + ax * gy - ay * gx + az * gw,
+        )
+
+    @property
+    def up(self) -> tuple[float, float, float]:
+        """Earth "up" as a unit vector in the sensor frame (R(q)ᵀ·ẑ); all inclination lives here."""
+        w, x, y, z = self.quaternion
+        return (2.0 * (x * z - w * y), 2.0 * (y * z + w * x), 1.0 - 2.0 * (x * x + y * y))
+
+    @property
+    def gyro_bias(self) -> tuple[float, float, float]:
+        """Current gyro-bias estimate, rad/s, sensor frame (subtracted from every reading)."""
+        return self._bias
+
+    @property
+    def gyro_bias_sigma(self) -> float:
+        """Standard deviation of the bias estimate, rad/s (largest diagonal of its covariance)."""
+        P = self._P
+        return math.sqrt(max(P[0], P[4], P[8], 0.0)) * DEG
+
+    @property
+    def at_rest(self) -> bool:
+        """True while the sensor has been still for at least ``rest_min_time_s``."""
+        return self._at_rest
+
+    @property
+    def samples(self) -> int:
+        """Samples processed since construction/reset."""
+        return self._samples
+
+    # -- the per-sample update ---------------------------------------------------------------
+
+    def update_vec(self, acc: Sequence[float], gyr: Sequence[float]) -> None:
+        """:meth:`update` taking two 3-sequences (acc m/s², gyr rad/s)."""
+        self.update(acc[0], acc[1], acc[2], gyr[0], gyr[1], gyr[2])
+
+    def update(self, ax: float, ay: float, az: float, gx: float, gy: float, gz: float) -> None:
+        """Process one sample: acc (m/s², sensor frame) and gyro (rad/s, sensor frame).
+
+        A sample whose accelerometer reads exactly zero (a dropped reading) only propagates the
+        gyroscope.
+        """
+        self._samples += 1
+        ts = self._ts
+        clip = self._clip
+        sbx, sby, sbz = self._seed
+
+        # ---- rest detection, gyroscope half: deviation from its own low-pass ----
+        rg = self._rest_gyr_lp.step((gx, gy, gz))
+        rgx, rgy, rgz = rg
+        dx, dy, dz = gx - rgx, gy - rgy, gz - rgz
+        if (dx * dx + dy * dy + dz * dz >= self._rest_th_gyr2
+                or abs(rgx - sbx) > clip or abs(rgy - sby) > clip or abs(rgz - sbz) > clip):
+            # Moving, or the reading is too far from the seeded bias to be a bias.
+            self._rest_t = 0.0
+            self._at_rest = False
+        self._rest_gyr_mean = (rgx, rgy, rgz)
+
+        # ---- gyroscope strapdown integration (exact exponential map of the step) ----
+        bx, by, bz = self._bias
+        wx, wy, wz = gx - bx, gy - by, gz - bz
+        wn = math.sqrt(wx * wx + wy * wy + wz * wz)
+        if wn > 1e-12:
+            half = wn * self._half_ts
+            c = math.cos(half)
+            s = math.sin(half) / wn
+            wx *= s
+            wy *= s
+            wz *= s
+            qw, qx, qy, qz = self._qg
+            nw = qw * c - qx * wx - qy * wy - qz * wz
+            nx = qw * wx + qx * c + qy * wz - qz * wy
+            ny = qw * wy - qx * wz + qy * c + qz * wx
+            nz = qw * wz + qx * wy - qy * wx + qz * c
+            n = 1.0 / math.sqrt(nw * nw + nx * nx + ny * ny + nz * nz)
+            self._qg = (nw * n, nx * n, ny * n, nz * n)
+
+        if ax == 0.0 and ay == 0.0 and az == 0.0:
+            return
+
+        # ---- rest detection, accelerometer half ----
+        ra = self._rest_acc_lp.step((ax, ay, az))
+        dx, dy, dz = ax - ra[0], ay - ra[1], az - ra[2]
+        if dx * dx + dy * dy + dz * dz >= self._rest_th_acc2:
+            self._rest_t = 0.0
+            self._at_rest = False
+        else:
+            self._rest_t += ts
+            if self._rest_t >= self.params.rest_min_time_s:
+                self._at_rest = True
+
+        # ---- accelerometer into I (v' = v + w·t + u×t, t = 2·u×v) and low-pass there ----
+        qw, qx, qy, qz = self._qg
+        tx = 2.0 * (qy * az - qz * ay)
+        ty = 2.0 * (qz * ax - qx * az)
+        tz = 2.0 * (qx * ay - qy * ax)
+        lx, ly, lz = self._acc_lp.step((
+            ax + qw * tx + qy * tz - qz * ty,
+            ay + qw * ty + qz * tx - qx * tz,
+            az + qw * tz + qx * ty - qy * tx,
+        ))
+
+        # ---- filtered gravity into the earth frame with the current correction ----
+        cw, cx, cy, cz = self._qa
+        tx = 2.0 * (cy * lz - cz * ly)
+        ty = 2.0 * (cz * lx - cx * lz)
+        tz = 2.0 * (cx * ly - cy * lx)
+        ex = lx + cw * tx + cy * tz - cz * ty
+        ey = ly + cw * ty + cz * tx - cx * tz
+        ez = lz + cw * tz + cx * ty - cy * tx
+        en = math.sqrt(ex * ex + ey * ey + ez * ez)
+        if en < 1e-9:
+            return
+        ex /= en
+        ey /= en
+        ez /= en
+
+        # ---- inclination correction: the rotation taking (ex, ey, ez) onto +z ----
+        # Axis e×ẑ = (ey, −ex, 0), angle φ = acos(ez): w = cos(φ/2) = √((1+ez)/2) and
+        # vector part sin(φ/2)/sin(φ)·(ey, −ex, 0) = (ey, −ex, 0)/(2w).
+        kw = math.sqrt(max(0.0, (ez + 1.0) * 0.5))
+        if kw > 1e-6:
+            kx = 0.5 * ey / kw
+            ky = -0.5 * ex / kw
+        else:  # gravity estimate points straight down: any horizontal axis will do
+            kw, kx, ky = 0.0, 1.0, 0.0
+        nw = kw * cw - kx * cx - ky * cy
+        nx = kw * cx + kx * cw - ky * cz
+        ny = kw * cy + kx * cz + ky * cw
+        nz = kw * cz + kx * cy - ky * cx
+        n = 1.0 / math.sqrt(nw * nw + nx * nx + ny * ny + nz * nz)
+        self._qa = (nw * n, nx * n, ny * n, nz * n)
+
+        p = self.params
+        if not (p.motion_bias_estimation or p.rest_bias_estimation):
+            return
+
+        # ---- gyro bias: Kalman filter on b (sensor frame, rad/s; P in (°/s)²) ----
+        # Rotation matrix of the 6D estimate (sensor → earth) *before* this correction, the
+        # frame in which this step's correction rate was measured.
+        w, x, y, z = self._compose(cw, cx, cy, cz)
+        xx, yy, zz = x * x, y * y, z * z
+        xy, xz, yz = x * y, x * z, y * z
+        wx_, wy_, wz_ = w * x, w * y, w * z
+        r = (
+            1.0 - 2.0 * (yy + zz), 2.0 * (xy - wz_), 2.0 * (xz + wy_),
+            2.0 * (xy + wz_), 1.0 - 2.0 * (xx + zz), 2.0 * (yz - wx_),
+            2.0 * (xz - wy_), 2.0 * (yz + wx_), 1.0 - 2.0 * (xx + yy),
+        )
+        # Low-pass R and R·b with the accelerometer's filter: the correction rate reflects the
+        # bias as seen through that filter, so the model must go through it too.
+        rbx = r[0] * bx + r[1] * by + r[2] * bz
+        rby = r[3] * bx + r[4] * by + r[5] * bz
+        rl = self._r_lp.step(r)
+        rbl = self._rb_lp.step((rbx, rby))
+
+        P = self._P
+        if P[0] < self._p0:
+            v = self._v
+            P = (P[0] + v, P[1], P[2], P[3], P[4] + v, P[5], P[6], P[7], P[8] + v)
+
+        if self._at_rest and p.rest_bias_estimation:
+            # The low-pass gyro reading *is* the bias at rest: H = I.
+            h = (1.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 1.0)
+            e0 = rgx - bx
+            e1 = rgy - by
+            e2 = rgz - bz
+            w0 = w1 = w2 = self._w_rest
+        elif p.motion_bias_estimation:
+            # Earth-frame correction rate (ey, −ex)/ts cancels the drift R·(b_true − b):
+            # measurement of LP(R)·b_true is LP(R·b) − correction rate.
+            h = rl
+            inv_ts = 1.0 / ts
+            e0 = -ey * inv_ts + rbl[0] - (rl[0] * bx + rl[1] * by + rl[2] * bz)
+            e1 = ex * inv_ts + rbl[1] - (rl[3] * bx + rl[4] * by + rl[5] * bz)
+            e2 = -(rl[6] * bx + rl[7] * by + rl[8] * bz)
+            w0 = w1 = self._w_motion
+            w2 = self._w_vertical
+        else:
+            self._P = P
+            return
+
+        # A single disagreement larger than the clip band is an outlier, not bias information.
+        e0 = min(max(e0, -clip), clip) / DEG
+        e1 = min(max(e1, -clip), clip) / DEG
+        e2 = min(max(e2, -clip), clip) / DEG
+
+        # PHt = P·Hᵀ; S = H·P·Hᵀ + W; K = PHt·S⁻¹; b += K·e; P −= K·(PHt)ᵀ  (P symmetric).
+        p0, p1, p2, p3, p4, p5, p6, p7, p8 = P
+        h0, h1, h2, h3, h4, h5, h6, h7, h8 = h
+        m0 = p0 * h0 + p1 * h1 + p2 * h2
+        m1 = p0 * h3 + p1 * h4 + p2 * h5
+        m2 = p0 * h6 + p1 * h7 + p2 * h8
+        m3 = p3 * h0 + p4 * h1 + p5 * h2
+        m4 = p3 * h3 + p4 * h4 + p5 * h5
+        m5 = p3 * h6 + p4 * h7 + p5 * h8
+        m6 = p6 * h0 + p7 * h1 + p8 * h2
+        m7 = p6 * h3 + p7 * h4 + p8 * h5
+        m8 = p6 * h6 + p7 * h7 + p8 * h8
+        s0 = h0 * m0 + h1 * m3 + h2 * m6 + w0
+        s1 = h0 * m1 + h1 * m4 + h2 * m7
+        s2 = h0 * m2 + h1 * m5 + h2 * m8
+        s4 = h3 * m1 + h4 * m4 + h5 * m7 + w1
+        s5 = h3 * m2 + h4 * m5 + h5 * m8
+        s8 = h6 * m2 + h7 * m5 + h8 * m8 + w2
+        # Inverse of the symmetric S by its adjugate.
+        c0 = s4 * s8 - s5 * s5
+        c1 = s2 * s5 - s1 * s8
+        c2 = s1 * s5 - s2 * s4
+        det = s0 * c0 + s1 * c1 + s2 * c2
+        if det == 0.0 or not math.isfinite(det):
+            self._P = P
+            return
+        idet = 1.0 / det
+        i0 = c0 * idet
+        i1 = c1 * idet
+        i2 = c2 * idet
+        i4 = (s0 * s8 - s2 * s2) * idet
+        i5 = (s1 * s2 - s0 * s5) * idet
+        i8 = (s0 * s4 - s1 * s1) * idet
+        k0 = m0 * i0 + m1 * i1 + m2 * i2
+        k1 = m0 * i1 + m1 * i4 + m2 * i5
+        k2 = m0 * i2 + m1 * i5 + m2 * i8
+        k3 = m3 * i0 + m4 * i1 + m5 * i2
+        k4 = m3 * i1 + m4 * i4 + m5 * i5
+        k5 = m3 * i2 + m4 * i5 + m5 * i8
+        k6 = m6 * i0 + m7 * i1 + m8 * i2
+        k7 = m6 * i1 + m7 * i4 + m8 * i5
+        k8 = m6 * i2 + m7 * i5 + m8 * i8
+        bx += (k0 * e0 + k1 * e1 + k2 * e2) * DEG
+        by += (k3 * e0 + k4 * e1 + k5 * e2) * DEG
+        bz += (k6 * e0 + k7 * e1 + k8 * e2) * DEG
+        # (PHt)ᵀ rows are the columns of m.
+        q0 = p0 - (k0 * m0 + k1 * m1 + k2 * m2)
+        q1 = p1 - (k0 * m3 + k1 * m4 + k2 * m5)
+        q2 = p2 - (k0 * m6 + k1 * m7 + k2 * m8)
+        q4 = p4 - (k3 * m3 + k4 * m4 + k5 * m5)
+        q5 = p5 - (k3 * m6 + k4 * m7 + k5 * m8)
+        q8 = p8 - (k6 * m6 + k7 * m7 + k8 * m8)
+        self._P = (q0, q1, q2, q1, q4, q5, q2, q5, q8)
+        self._bias = (
+            min(max(bx, sbx - clip), sbx + clip),
+            min(max(by, sby - clip), sby + clip),
+            min(max(bz, sbz - clip), sbz + clip),
+        )
+
+    def _compose(self, aw: float, ax: float, ay: float, az: float) -> tuple[float, ...]:
+        """(aw, ax, ay, az) ⊗ q_gyr."""
+        gw, gx, gy, gz = self._qg
+        return (
+            aw * gw - ax * gx - ay * gy - az * gz,
+            aw * gx + ax * gw + ay * gz - az * gy,
+            aw * gy - ax * gz + ay * gw + az * gx,
+            aw * gz + ax * gy - ay * gx + az * gw,
+        )
+
+    # -- batch form --------------------------------------------------------------------------
+
+    def update_batch(self, acc: np.ndarray, gyr: np.ndarray) -> np.ndarray:
+        """Run :meth:`update` over (N, 3) arrays; returns the (N, 4) quaternion after each sample.
+
+        Exactly the per-sample algorithm (it is a loop over it), so batch and live agree bit for
+        bit.
+        """
+        acc = np.asarray(acc, dtype=float)
+        gyr = np.asarray(gyr, dtype=float)
+        if acc.ndim != 2 or acc.shape[1] != 3 or gyr.shape != acc.shape:
+            raise ValueError("acc and gyr must both have shape (N, 3)")
+        out = np.empty((acc.shape[0], 4))
+        update = self.update
+        rows = []
+        append = rows.append
+        for (ax, ay, az), (gx, gy, gz) in zip(acc.tolist(), gyr.tolist(), strict=True):
+            update(ax, ay, az, gx, gy, gz)
+            append(self.quaternion)
+        if rows:
+            out[:] = rows
+        return out
+
+
+def estimate_orientation(
+    acc: np.ndarray,
+    gyr: np.ndarray,
+    rate_hz: float,
+    params: TiltParams | None = None,
+    gyro_bias: Sequence[float] | None = None,
+) -> np.ndarray:
+    """Orientation for a whole recording: (N, 4) unit quaternions (w, x, y, z), sensor→earth.
+
+    ``acc`` (N, 3) m/s² and ``gyr`` (N, 3) rad/s in the sensor frame at ``rate_hz``. Runs exactly
+    the live path (:class:`TiltEstimator` with the same parameters), sample by sample, causally.
+    ``gyro_bias`` (rad/s) seeds the bias estimate as a calibration would.
+    """
+    est = TiltEstimator(rate_hz, params)
+    if gyro_bias is not None:
+        est.seed_gyro_bias(gyro_bias)
+    return est.update_batch(acc, gyr)
