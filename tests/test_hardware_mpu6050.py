@@ -76,29 +76,67 @@ FIFO_START = [(0x6A, 0x00), (0x6A, 0x04), (0x6A, 0x40)]  # stop, reset, start (r
         (
             Mpu6050Model,
             {},
-            [(0x6B, 0x80), (0x6B, 0x01), (0x19, 0), (0x1A, 1), (0x1B, 0x08), (0x1C, 0x10),
-             (0x38, 0x10), (0x23, 0x78), *FIFO_START],
+            [
+                (0x6B, 0x80),
+                (0x6B, 0x01),
+                (0x19, 0),
+                (0x1A, 1),
+                (0x1B, 0x08),
+                (0x1C, 0x10),
+                (0x38, 0x10),
+                (0x23, 0x78),
+                *FIFO_START,
+            ],
         ),
         # 100 Hz, ±2 g, ±2000 °/s: SMPLRT_DIV 9; widest DLPF below 50 Hz is 42 Hz (DLPF_CFG 3).
         (
             Mpu6050Model,
             {"odr_hz": 100.0, "accel_range_g": 2.0, "gyro_range_dps": 2000.0},
-            [(0x6B, 0x80), (0x6B, 0x01), (0x19, 9), (0x1A, 3), (0x1B, 0x18), (0x1C, 0x00),
-             (0x38, 0x10), (0x23, 0x78), *FIFO_START],
+            [
+                (0x6B, 0x80),
+                (0x6B, 0x01),
+                (0x19, 9),
+                (0x1A, 3),
+                (0x1B, 0x18),
+                (0x1C, 0x00),
+                (0x38, 0x10),
+                (0x23, 0x78),
+                *FIFO_START,
+            ],
         ),
         # 6500: gyro 184 Hz (DLPF_CFG 1), accel 218.1 Hz (A_DLPF_CFG 1) in reg 29.
         (
             Mpu6500Model,
             {"accel_range_g": 16.0, "gyro_range_dps": 1000.0},
-            [(0x6B, 0x80), (0x6B, 0x01), (0x19, 0), (0x1A, 1), (0x1B, 0x10), (0x1C, 0x18),
-             (0x1D, 1), (0x38, 0x10), (0x23, 0x78), *FIFO_START],
+            [
+                (0x6B, 0x80),
+                (0x6B, 0x01),
+                (0x19, 0),
+                (0x1A, 1),
+                (0x1B, 0x10),
+                (0x1C, 0x18),
+                (0x1D, 1),
+                (0x38, 0x10),
+                (0x23, 0x78),
+                *FIFO_START,
+            ],
         ),
         # 9250, 200 Hz, explicit 20 Hz filter: gyro 20 Hz (DLPF_CFG 4), accel 21.2 Hz (4).
         (
             Mpu9250Model,
             {"odr_hz": 200.0, "accel_range_g": 4.0, "gyro_range_dps": 250.0, "dlpf_hz": 20.0},
-            [(0x6B, 0x80), (0x6B, 0x01), (0x19, 4), (0x1A, 4), (0x1B, 0x00), (0x1C, 0x08),
-             (0x1D, 4), (0x38, 0x10), (0x23, 0x78), *FIFO_START],
+            [
+                (0x6B, 0x80),
+                (0x6B, 0x01),
+                (0x19, 4),
+                (0x1A, 4),
+                (0x1B, 0x00),
+                (0x1C, 0x08),
+                (0x1D, 4),
+                (0x38, 0x10),
+                (0x23, 0x78),
+                *FIFO_START,
+            ],
         ),
     ],
 )
@@ -135,9 +173,9 @@ def test_config_reported(cls, chip, capacity, accel_bw, gyro_bw) -> None:
 
 
 def test_nearest_settings() -> None:
-    config = Rig().configured(
-        odr_hz=7.0, accel_range_g=5.0, gyro_range_dps=1800.0, dlpf_hz=None
-    ).config
+    config = (
+        Rig().configured(odr_hz=7.0, accel_range_g=5.0, gyro_range_dps=1800.0, dlpf_hz=None).config
+    )
     # 1000/143 = 6.993 Hz is nearer 7 than 1000/142 = 7.042 Hz.
     assert config.odr_hz == pytest.approx(1000.0 / 143)
     assert (config.accel_range_g, config.gyro_range_dps) == (4.0, 2000.0)
@@ -338,10 +376,14 @@ def test_nothing_at_address_is_oserror() -> None:
 
 def test_reset_waits_and_polls_with_injected_sleep() -> None:
     rig = Rig()
+    rig.driver().configure(ImuSettings())
+    # 100 ms after DEVICE_RESET (as Linux inv_mpu6050), 50 ms gyro start-up before the FIFO.
+    assert rig.clock.now() == pytest.approx(0.15)
+    rig = Rig()
     rig.chip.reset_duration_s = 0.15  # longer than the driver's first 100 ms wait
     driver = rig.driver()
     driver.configure(ImuSettings())
-    assert rig.clock.now() >= 0.15
+    assert rig.clock.now() >= 0.15 + 0.05
     rig.chip.reset_duration_s = 100.0
     with pytest.raises(ImuError, match="DEVICE_RESET"):
         driver.configure(ImuSettings())
@@ -377,3 +419,19 @@ def test_close_tolerates_unplugged_chip() -> None:
 def test_read_before_configure_is_an_error() -> None:
     with pytest.raises(ImuError):
         Rig().driver().read_fifo()
+
+
+def test_with_the_chips_own_sensor_errors() -> None:
+    # Default errors (one seeded device): noise and offsets of the datasheet, readings plausible.
+    clock = ManualClock()
+    chip = Mpu6050Model(StaticMotion(), seed=3)
+    bus = SimulatedBus(1, devices={0x68: chip}, clock=clock)
+    driver = Mpu6050Driver(bus, 0x68, sleep=clock.sleep)
+    driver.configure(ImuSettings(odr_hz=200.0))
+    settle(driver, clock)
+    clock.advance(0.2)
+    batch = driver.read_fifo()
+    assert len(batch) == 40
+    assert np.linalg.norm(batch.acc.mean(axis=0)) == pytest.approx(G, rel=0.1)
+    assert np.all(np.abs(batch.gyr.mean(axis=0)) < 45 * DEG)  # ±20 °/s offset + ±20 over temp
+    assert batch.acc[:, 2].std() > 0  # noise is there

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 
 from wobble_trainer import __version__
 from wobble_trainer.hardware.imu import ImuSettings
+from wobble_trainer.units import DEG as DEG_
 
 
 def _add_source_arguments(parser: argparse.ArgumentParser) -> None:
@@ -131,6 +132,82 @@ def _calibration_metadata() -> dict[str, object] | None:
     return None
 
 
+# -- calibrate ---------------------------------------------------------------------------------
+def _start_runner(spec):
+    """Start the sampler process and wait for the chip; None (after saying why) on failure."""
+    from wobble_trainer.sampling.runner import SamplerRunner
+
+    runner = SamplerRunner(spec, mode="process").start()
+    if not runner.wait_until_alive(30.0):
+        print(f"The sampler did not start: {runner.crash and runner.crash['error']}",
+              file=sys.stderr)
+        runner.close()
+        return None
+    deadline = time.monotonic() + 10.0
+    while not runner.info.get("connected") and time.monotonic() < deadline:
+        runner.poll_events()
+        time.sleep(0.02)
+    if not runner.info.get("connected"):
+        print(f"The IMU did not answer: {runner.info.get('last_error', 'no reply')}",
+              file=sys.stderr)
+        runner.close()
+        return None
+    return runner
+
+
+def cmd_calibrate(args: argparse.Namespace) -> int:
+    from wobble_trainer.paths import state_dir
+    from wobble_trainer.tilt.calibration import CalibrationProcedure
+    from wobble_trainer.tilt.calibration_session import CalibrationSession, device_identity
+
+    spec = source_spec_from_args(args)
+    runner = _start_runner(spec)
+    if runner is None:
+        return 1
+    try:
+        device = device_identity(runner.info)
+        session = CalibrationSession(runner, CalibrationProcedure(device), simulated=args.sim)
+        print(f"Calibrating {runner.info.get('chip')} (bus {runner.info.get('bus')}, address "
+              f"0x{runner.info.get('address', 0):02X}). Follow the instructions; holding still "
+              "moves on. Ctrl-C stops.")
+        started = time.monotonic()
+        step = None
+        tty = sys.stdout.isatty()
+        last_print = 0.0
+        while not session.done:
+            if time.monotonic() - started > args.timeout:
+                print(f"\nStopped: not finished within {args.timeout:.0f} s. Nothing was saved.",
+                      file=sys.stderr)
+                return 1
+            time.sleep(0.05)
+            session.update()
+            proc = session.procedure
+            if proc.step != step:
+                step = proc.step
+                if tty:
+                    print()
+                print(f"Step {proc.step_number}: {proc.instruction}")
+                print(f"        {proc.detail}")
+            now = time.monotonic()
+            if tty or now - last_print > 1.0:
+                last_print = now
+                bar = "#" * int(proc.step_progress * 30)
+                line = f"  [{bar:<30}] {proc.step_progress:4.0%}  {proc.hint}"
+                print(("\r" + line.ljust(100)) if tty else line, end="" if tty else "\n",
+                      flush=True)
+        path = session.save(state_dir(), overwrite_newer=args.force)
+        cal = session.procedure.result
+        assert cal is not None
+        edges = cal.edge_angles.as_dict()
+        print("\nCalibration saved to", path)
+        print("Edge angles: " + ", ".join(f"{k} {v / DEG_:.1f}°" for k, v in edges.items()))
+        bias = [b / DEG_ for b in cal.gyro_bias]
+        print(f"Gyro bias: {bias[0]:+.2f} {bias[1]:+.2f} {bias[2]:+.2f} °/s")
+        return 0
+    finally:
+        runner.close()
+
+
 # -- bench -------------------------------------------------------------------------------------
 def cmd_bench(args: argparse.Namespace) -> int:
     return args.bench_run(args)
@@ -156,6 +233,16 @@ def build_parser() -> argparse.ArgumentParser:
     record.add_argument("--out", required=True, help="CSV file to write")
     _add_source_arguments(record)
     record.set_defaults(func=cmd_record)
+
+    calibrate = sub.add_parser(
+        "calibrate", help="find how the IMU sits on the board, its gyro bias and the edge angles"
+    )
+    _add_source_arguments(calibrate)
+    calibrate.add_argument("--timeout", type=float, default=300.0, help="give up after (300 s)")
+    calibrate.add_argument(
+        "--force", action="store_true", help="overwrite a calibration from a newer version"
+    )
+    calibrate.set_defaults(func=cmd_calibrate)
 
     bench = sub.add_parser("bench", help="benchmarks (speed and accuracy targets)")
     bench_sub = bench.add_subparsers(dest="bench", metavar="BENCH", required=True)

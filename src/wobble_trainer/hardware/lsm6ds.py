@@ -17,10 +17,11 @@ DSOX adds the machine-learning core), so the driver names the chip "LSM6DSO/LSM6
 WHO_AM_I 0x69 is also answered by the LSM6DS3H/LSM6DS33 and 0x6A by the LSM6DSL/LSM6DSM, which
 share the respective register maps.
 
-Register addresses and bit fields are from the datasheets (LSM6DS3 DocID026899, LSM6DS3TR-C
-DocID030071 / DS12140-era, LSM6DSO DS12140), checked against ST's own register headers
-(STMems_Standard_C_drivers) and the Linux st_lsm6dsx driver. Section numbers ("§9.x") are the
-register-description sections of the respective datasheet.
+Register addresses and bit fields are from the datasheets' register map (§8) and register
+description (§9) chapters (LSM6DS3 DocID026899, LSM6DS3TR-C, LSM6DSO DS12140), checked against
+ST's own register headers (STMems_Standard_C_drivers: lsm6ds3_reg.h, lsm6ds3tr_c_reg.h,
+lsm6dso_reg.h) and the Linux st_lsm6dsx driver (FIFO sizes, DIFF_FIFO widths, reset handling).
+Comments name the register whose description a value comes from.
 
 Filters. The accelerometer bandwidth is selectable per chip (see ``_accel_filter_options``): the
 LSM6DS3's analog anti-aliasing filter (400/200/100/50 Hz), the LSM6DS3TR-C's digital LPF1 (ODR/2 or
@@ -49,7 +50,7 @@ from wobble_trainer.hardware.imu import (
 )
 from wobble_trainer.units import DEG, STANDARD_GRAVITY
 
-# -- registers common to the family (datasheet §8 register map, §9 descriptions) -------------
+# -- registers common to the family (§8 register map) ----------------------------------------
 WHO_AM_I = 0x0F  # §9: 0x69 LSM6DS3, 0x6A LSM6DS3TR-C, 0x6C LSM6DSO/DSOX
 CTRL1_XL = 0x10  # ODR_XL[7:4] FS_XL[3:2] + chip-specific filter bits [1:0]
 CTRL2_G = 0x11  # ODR_G[7:4] FS_G[3:2] FS_125[1]
@@ -62,7 +63,7 @@ OUT_TEMP_L = 0x20  # temperature, 16-bit two's complement, little-endian, 0 LSB 
 OUTX_L_G = 0x22  # gyro X/Y/Z, 0x22..0x27, little-endian
 OUTX_L_XL = 0x28  # accelerometer X/Y/Z, 0x28..0x2D, little-endian
 
-# CTRL3_C bits (§9.14 in each datasheet)
+# CTRL3_C bits (§9 CTRL3_C description)
 CTRL3_BOOT = 0x80
 CTRL3_BDU = 0x40  # block data update: LSB and MSB of one output come from the same sample
 CTRL3_IF_INC = 0x04  # register address auto-increment in multi-byte access
@@ -73,7 +74,7 @@ CTRL4_XL_BW_SCAL_ODR = 0x80  # LSM6DS3 only: analog filter bandwidth from BW_XL,
 CTRL4_SLEEP_G = 0x40  # gyroscope sleep
 CTRL4_LPF1_SEL_G = 0x02  # LSM6DS3TR-C / LSM6DSO: gyroscope digital LPF1 enable
 
-# -- pattern FIFO (LSM6DS3, LSM6DS3TR-C; datasheet §8 FIFO, §9.2-9.6, §9.38-9.42) ------------
+# -- pattern FIFO (LSM6DS3, LSM6DS3TR-C; FIFO_CTRL1-5, FIFO_STATUS1-4, FIFO_DATA_OUT) --------
 FIFO_CTRL1 = 0x06  # FTH[7:0] watermark (words)
 FIFO_CTRL2 = 0x07  # FTH[11:8] (DS3) / FTH[10:8] + FIFO_TEMP_EN[3] (DS3TR-C), timer/pedo bits
 FIFO_CTRL3 = 0x08  # DEC_FIFO_GYRO[5:3] DEC_FIFO_XL[2:0]: 000 not in FIFO, 001 no decimation
@@ -93,7 +94,7 @@ FIFO_STATUS2_EMPTY = 0x10
 PATTERN_WORDS = 6  # Gx Gy Gz XLx XLy XLz
 PATTERN_BYTES = 2 * PATTERN_WORDS
 
-# -- tagged FIFO (LSM6DSO/DSOX; DS12140 §9.2-9.5, §9.42-9.43, §9.72-9.79) --------------------
+# -- tagged FIFO (LSM6DSO/DSOX; FIFO_CTRL1-4, FIFO_STATUS1/2, FIFO_DATA_OUT_TAG..Z_H) --------
 TAG_FIFO_CTRL1 = 0x07  # WTM[7:0]
 TAG_FIFO_CTRL2 = 0x08  # STOP_ON_WTM[7] FIFO_COMPR_RT_EN[6] ODRCHG_EN[4] UNCOPTR_RATE[2:1] WTM8[0]
 TAG_FIFO_CTRL3 = 0x09  # BDR_GY[7:4] BDR_XL[3:0]: batch data rate per sensor (0 = not batched)
@@ -281,10 +282,8 @@ class Lsm6dsDriver(ImuDriver):
         self._gyro_scale = gyro_mdps * 1e-3 * DEG
         self.reset_fifo()
 
-        if v.tagged_fifo:
-            capacity = v.fifo_words // 2
-        else:
-            capacity = v.fifo_words // PATTERN_WORDS
+        frame_words = 2 if v.tagged_fifo else PATTERN_WORDS
+        capacity = v.fifo_words // frame_words
         self.config = ImuConfig(
             chip=v.name,
             odr_hz=odr,
@@ -300,8 +299,8 @@ class Lsm6dsDriver(ImuDriver):
         """Accelerometer bandwidth (Hz) → (CTRL1_XL bits 1:0, other register writes)."""
         name = self.variant.name
         if name == "LSM6DS3":
-            # Analog anti-aliasing filter chosen by BW_XL (DS3 §9.12) once XL_BW_SCAL_ODR = 1
-            # (§9.15); otherwise the chip picks it from the ODR. No digital LPF2 used.
+            # Analog anti-aliasing filter chosen by BW_XL (CTRL1_XL) once XL_BW_SCAL_ODR = 1
+            # (CTRL4_C); otherwise the chip picks it from the ODR. No digital LPF2 used.
             return {bw: (code, [(CTRL4_C, CTRL4_XL_BW_SCAL_ODR)]) for bw, code in
                     DS3_ANALOG_BW.items()}
         if name == "LSM6DS3TR-C":
@@ -351,7 +350,9 @@ class Lsm6dsDriver(ImuDriver):
             return FifoBatch.empty()
         raw = self._read_fifo_bytes(FIFO_DATA_OUT_L, n * PATTERN_BYTES, PATTERN_BYTES)
         counts = np.frombuffer(raw, dtype="<i2").reshape(n, PATTERN_WORDS).astype(float)
-        return FifoBatch(acc=counts[:, 3:] * self._accel_scale, gyr=counts[:, :3] * self._gyro_scale)
+        return FifoBatch(
+            acc=counts[:, 3:] * self._accel_scale, gyr=counts[:, :3] * self._gyro_scale
+        )
 
     def _read_tagged_fifo(self) -> FifoBatch:
         status = self._read_block(TAG_FIFO_STATUS1, 2)

@@ -12,13 +12,15 @@ specification, sensitivity tables), RM-MPU-6500A-00 rev 2.1 and RM-MPU-9250A-00 
 ``inv_mpu6050`` IIO driver (``hw_info``).
 
 How the FIFO is run: accelerometer and gyroscope only (FIFO_EN = 0x78), 12-byte frames
-``ax ay az gx gy gz`` (big-endian int16), so the FIFO holds 85 samples on the 6050 and only 42 on
-the 6500/9250 (42 ms at 1 kHz: read at least every ~30 ms at that rate). Overflow is detected three
-ways, because the documents leave open whether INT_STATUS FIFO_OFLOW_INT latches without
-INT_ENABLE FIFO_OFLOW_EN (the driver sets it anyway): the status bit before the read, a FIFO
-count at capacity (1024 and 512 are not multiples of 12, so a full FIFO means bytes were
-dropped), and the status bit again after the data read (an overflow during the read shifts the
-bytes and the frames cannot be trusted). Recovery is a FIFO reset, so frames stay aligned.
+``ax ay az gx gy gz`` (big-endian int16), so the FIFO holds 85 samples on the 6050 and only 42
+on the 6500/9250 (42 ms at 1 kHz: read at least every ~30 ms at that rate).
+
+Overflow is detected two ways per read (count, data, status: three transactions): a FIFO count
+at capacity before the read (1024 and 512 are not multiples of 12, so a full FIFO has dropped
+bytes, and the count stays at capacity once it overflowed), and INT_STATUS FIFO_OFLOW_INT after
+the data read (an overflow during the read shifts the bytes, so the frames cannot be trusted).
+The documents leave open whether the status bit latches without INT_ENABLE FIFO_OFLOW_EN, so the
+driver sets it; reading INT_STATUS clears it. Recovery is a FIFO reset, so frames stay aligned.
 """
 
 from __future__ import annotations
@@ -74,9 +76,10 @@ INTERNAL_RATE_HZ = 1000.0
 """Internal sample rate with DLPF_CFG 1..6 (reg 25); the driver never uses the 8 kHz modes."""
 
 ACCEL_RANGES_G = {2.0: 0, 4.0: 1, 8.0: 2, 16.0: 3}  # reg 28 AFS_SEL
-ACCEL_LSB_PER_G = {2.0: 16384.0, 4.0: 8192.0, 8.0: 4096.0, 16.0: 2048.0}  # PS table 6.2
+# Sensitivity scale factors, product specifications (the same on the 6050, 6500 and 9250).
+ACCEL_LSB_PER_G = {2.0: 16384.0, 4.0: 8192.0, 8.0: 4096.0, 16.0: 2048.0}
 GYRO_RANGES_DPS = {250.0: 0, 500.0: 1, 1000.0: 2, 2000.0: 3}  # reg 27 FS_SEL
-GYRO_LSB_PER_DPS = {250.0: 131.0, 500.0: 65.5, 1000.0: 32.8, 2000.0: 16.4}  # PS table 6.1
+GYRO_LSB_PER_DPS = {250.0: 131.0, 500.0: 65.5, 1000.0: 32.8, 2000.0: 16.4}
 
 ODR_BY_DIVIDER = {INTERNAL_RATE_HZ / (1 + div): div for div in range(256)}
 """Every output data rate the driver offers: 1000/(1 + SMPLRT_DIV) Hz, SMPLRT_DIV 0..255."""
@@ -210,10 +213,9 @@ class Mpu6050Driver(ImuDriver):
     def read_fifo(self) -> FifoBatch:
         if self.config is None:
             raise ImuError(f"{self.chip_name}: configure() before reading the FIFO")
-        if self._read(INT_STATUS) & INT_FIFO_OFLOW:
-            return self._recover()
         count = self.fifo_count()
         if count >= self.fifo_bytes:
+            # 1024 and 512 are not multiples of 12: a full FIFO has dropped bytes (reg 116).
             return self._recover()
         frames = count // FRAME_BYTES  # a partial frame stays for the next read
         if frames == 0:

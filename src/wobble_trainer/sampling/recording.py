@@ -241,6 +241,15 @@ class ReplayProducer:
         self.delivered = 0
         self.loops = 0
         self._done = False
+        meta = recording.metadata
+        self._info: dict[str, Any] = {
+            "source": "replay",
+            "chip": meta.get("chip", "recording"),
+            "bus": meta.get("bus"),
+            "address": meta.get("address"),
+            "config": meta.get("config", {}),
+            "connected": True,
+        }
 
     def poll(self) -> np.ndarray:
         if self._done:
@@ -277,13 +286,7 @@ class ReplayProducer:
         }
 
     def info(self) -> dict[str, Any]:
-        meta = self.recording.metadata
-        return {
-            "source": "replay",
-            "chip": meta.get("chip", "recording"),
-            "config": meta.get("config", {}),
-            "connected": True,
-        }
+        return self._info
 
     def apply_control(self, lean_pitch: float, lean_roll: float, step_off: bool) -> None:
         """A recording cannot be steered."""

@@ -15,7 +15,6 @@ same within one process.
 from __future__ import annotations
 
 import multiprocessing as mp
-import os
 from dataclasses import dataclass
 from multiprocessing import shared_memory
 from typing import Any
@@ -24,26 +23,7 @@ import numpy as np
 
 from wobble_trainer.sampling.samples import SAMPLE_DTYPE, empty_samples
 
-_HEADER = np.dtype([("written", "u8")])
-
-
-def attach_shared_memory(name: str, owner_pid: int) -> shared_memory.SharedMemory:
-    """Attach to a block that process ``owner_pid`` made, without taking over its cleanup.
-
-    Python < 3.13 registers even attached blocks with the resource tracker, which then unlinks
-    them when the attaching process ends (or warns of a leak): another process unregisters, as
-    the owner unlinks. Within the owner's process the one registration is the owner's.
-    """
-    shm = shared_memory.SharedMemory(name=name)
-    if owner_pid == os.getpid():
-        return shm
-    try:
-        from multiprocessing import resource_tracker
-
-        resource_tracker.unregister(shm._name, "shared_memory")  # type: ignore[attr-defined]
-    except (ImportError, AttributeError, KeyError):
-        pass
-    return shm
+_HEADER = np.dtype("u8")  # total samples written
 
 
 @dataclass
@@ -53,7 +33,6 @@ class RingHandle:
     name: str
     capacity: int
     lock: Any
-    owner_pid: int
 
 
 class SampleRing:
@@ -64,12 +43,10 @@ class SampleRing:
         if handle is None:
             self._shm = shared_memory.SharedMemory(create=True, size=size)
             self._owner = True
-            self._owner_pid = os.getpid()
             self._lock = mp.get_context("spawn").Lock()
         else:
-            self._shm = attach_shared_memory(handle.name, handle.owner_pid)
+            self._shm = shared_memory.SharedMemory(name=handle.name)
             self._owner = False
-            self._owner_pid = handle.owner_pid
             self._lock = handle.lock
         self.capacity = capacity
         buf = self._shm.buf
@@ -78,16 +55,16 @@ class SampleRing:
             (capacity,), dtype=SAMPLE_DTYPE, buffer=buf[_HEADER.itemsize : size]
         )
         if self._owner:
-            self._header["written"] = 0
+            self._header[0] = 0
 
     @property
     def handle(self) -> RingHandle:
-        return RingHandle(self._shm.name, self.capacity, self._lock, self._owner_pid)
+        return RingHandle(self._shm.name, self.capacity, self._lock)
 
     @property
     def written(self) -> int:
         """Samples written since the ring was made."""
-        return int(self._header["written"][0])
+        return int(self._header[0])
 
     def write(self, samples: np.ndarray) -> None:
         """Append samples; never blocks beyond a copy under the lock."""
@@ -105,7 +82,7 @@ class SampleRing:
             self._rows[start : start + first] = samples[:first]
             if first < n:
                 self._rows[: n - first] = samples[first:]
-            self._header["written"] += total
+            self._header[0] += total
 
     def latest(self) -> np.ndarray | None:
         """The newest sample (a 0-d structured array copy), or None before the first one."""

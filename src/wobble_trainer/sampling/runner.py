@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import math
 import multiprocessing as mp
-import os
 import queue
 import threading
 import time
@@ -27,7 +26,7 @@ import numpy as np
 
 from wobble_trainer.clock import Clock, MonotonicClock
 from wobble_trainer.hardware.imu import ImuSettings
-from wobble_trainer.sampling.ring import RingHandle, SampleRing, attach_shared_memory
+from wobble_trainer.sampling.ring import RingHandle, SampleRing
 
 POLL_INTERVAL_S = 0.005
 """How often the FIFO is read. The smallest FIFO (MPU-6500 at 1 kHz) holds ~42 ms of samples."""
@@ -61,6 +60,8 @@ CONTROL_FIELDS = ("lean_pitch", "lean_roll", "step_off", "stop", "version")
 _STATS_OFFSET = 0
 _CONTROL_OFFSET = len(STAT_FIELDS)
 _BLOCK_LEN = len(STAT_FIELDS) + len(CONTROL_FIELDS)
+_STAT_INDEX = {k: _STATS_OFFSET + i for i, k in enumerate(STAT_FIELDS)}
+_CONTROL_INDEX = {k: _CONTROL_OFFSET + i for i, k in enumerate(CONTROL_FIELDS)}
 
 
 class Producer(Protocol):
@@ -91,7 +92,9 @@ class SimSpec:
     stance: str = "double"
     eyes_closed: bool = False
     seed: int = 1
-    mounting: tuple[float, float, float, float] = (1.0, 0.0, 0.0, 0.0)
+    mounting: tuple[float, float, float, float] = (0.706864, 0.01851, -0.01851, 0.706864)
+    """Sensor→board: the simulated IMU is screwed on turned 90° (its x to the board's left) and
+    tilted 3°, as a real one might be, so the simulator needs calibrating like a real board."""
     clock_ppm: float = 200.0
     autopilot: bool = True
 
@@ -113,14 +116,12 @@ class SourceSpec:
 class StatusBlock:
     """Shared float64 counters (worker → app) and controls (app → worker)."""
 
-    def __init__(self, name: str | None = None, owner_pid: int | None = None) -> None:
+    def __init__(self, name: str | None = None) -> None:
         if name is None:
             self._shm = shared_memory.SharedMemory(create=True, size=_BLOCK_LEN * 8)
             self._owner = True
-            self.owner_pid = os.getpid()
         else:
-            self.owner_pid = owner_pid if owner_pid is not None else -1
-            self._shm = attach_shared_memory(name, self.owner_pid)
+            self._shm = shared_memory.SharedMemory(name=name)
             self._owner = False
         self.values = np.ndarray((_BLOCK_LEN,), dtype="f8", buffer=self._shm.buf)
         if self._owner:
@@ -131,18 +132,17 @@ class StatusBlock:
         return self._shm.name
 
     def stats(self) -> dict[str, float]:
-        return {k: float(self.values[_STATS_OFFSET + i]) for i, k in enumerate(STAT_FIELDS)}
+        return dict(zip(STAT_FIELDS, self.values[_STATS_OFFSET:_CONTROL_OFFSET].tolist()))
 
     def set_stats(self, values: dict[str, float]) -> None:
-        for i, k in enumerate(STAT_FIELDS):
-            if k in values:
-                self.values[_STATS_OFFSET + i] = values[k]
+        for key, value in values.items():
+            self.values[_STAT_INDEX[key]] = value
 
     def control(self, key: str) -> float:
-        return float(self.values[_CONTROL_OFFSET + CONTROL_FIELDS.index(key)])
+        return float(self.values[_CONTROL_INDEX[key]])
 
     def set_control(self, key: str, value: float) -> None:
-        self.values[_CONTROL_OFFSET + CONTROL_FIELDS.index(key)] = value
+        self.values[_CONTROL_INDEX[key]] = value
 
     def close(self) -> None:
         self.values = None  # type: ignore[assignment]
@@ -209,7 +209,7 @@ def run_producer_loop(
         ring.write(samples)
         polls += 1
         info = producer.info()
-        if info != last_info:
+        if info is not last_info:
             events.put({"event": "info", **info})
             last_info = info
         if now - last_percentiles_at > 1.0:
@@ -239,12 +239,14 @@ def run_producer_loop(
     status.set_stats(stats)
 
 
-def _worker(
-    spec: SourceSpec, ring_handle: RingHandle, status_name: str, owner_pid: int, events: Any
-) -> None:
-    """Entry point of the sampler process: attach to the shared blocks and run the loop."""
+def _worker(spec: SourceSpec, ring_handle: RingHandle, status_name: str, events: Any) -> None:
+    """Entry point of the sampler process: attach to the shared blocks and run the loop.
+
+    A spawned child shares its parent's resource tracker, so attaching registers nothing new
+    and the parent, which made the blocks, unlinks them.
+    """
     ring = SampleRing(ring_handle.capacity, handle=ring_handle)
-    status = StatusBlock(status_name, owner_pid)
+    status = StatusBlock(status_name)
     try:
         _run_spec(spec, ring, status, events)
     finally:
@@ -291,13 +293,7 @@ class SamplerRunner:
         if self.mode == "process":
             self._worker = mp.get_context("spawn").Process(
                 target=_worker,
-                args=(
-                    self.spec,
-                    self.ring.handle,
-                    self.status.name,
-                    self.status.owner_pid,
-                    self._events,
-                ),
+                args=(self.spec, self.ring.handle, self.status.name, self._events),
                 name="wobble-sampler",
                 daemon=True,
             )

@@ -31,14 +31,37 @@ class ChipProducer:
         self.bus = bus
         self.simulated = simulated
         self._step_off = False
+        self._info_key: tuple[Any, ...] | None = None
+        self._info: dict[str, Any] = {}
 
     def poll(self) -> np.ndarray:
         return self.core.poll()
 
     def stats_dict(self) -> dict[str, float]:
-        return {k: float(v) for k, v in self.core.stats.as_dict().items() if k != "last_error"}
+        st = self.core.stats
+        return {
+            "samples": st.samples,
+            "lost_samples": st.lost_samples,
+            "gaps": st.gaps,
+            "fifo_overflows": st.fifo_overflows,
+            "i2c_errors": st.i2c_errors,
+            "reconnects": st.reconnects,
+            "stalls": st.stalls,
+            "resyncs": st.resyncs,
+            "connected": 1.0 if st.connected else 0.0,
+            "clock_error_ppm": st.clock_error_ppm,
+            "odr_hz": st.odr_hz,
+        }
 
     def info(self) -> dict[str, Any]:
+        # Rebuilt only when something it shows changed: this runs on every poll.
+        key = (self.core.driver, self.core.stats.connected, self.core.stats.last_error)
+        if key != self._info_key:
+            self._info_key = key
+            self._info = self._build_info()
+        return self._info
+
+    def _build_info(self) -> dict[str, Any]:
         driver = self.core.driver
         return {
             "source": self.source,
@@ -107,7 +130,9 @@ def build_sim_producer(spec: SourceSpec, clock: Clock) -> ChipProducer:
         return driver_for(device.bus, device.address, bus_number="sim", sleep=clock.sleep)
 
     def truth(times: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        started = time.thread_time()
         state = device.board.truth_at(times)
+        device.bus.sim_cpu_s += time.thread_time() - started  # simulation, not sampling
         return state.pitch_rad, state.roll_rad
 
     core = SamplerCore(open_driver, spec.settings, clock, truth=truth)

@@ -187,9 +187,7 @@ class InvenSenseMpu(ChipModel):
         return accel, gyro
 
     # -- samples -----------------------------------------------------------------------------
-    def data_image(
-        self, acc: np.ndarray, gyr: np.ndarray, temperature_c: np.ndarray
-    ) -> np.ndarray:
+    def data_image(self, acc: np.ndarray, gyr: np.ndarray, temperature_c: np.ndarray) -> np.ndarray:
         """(n, 14) bytes of registers 59..72 for each sample: big-endian 16-bit words."""
         acc_counts = quantise(acc, self.accel_lsb_per_g / STANDARD_GRAVITY)
         gyr_counts = quantise(gyr, self.gyro_lsb_per_dps / DEG)
@@ -309,7 +307,14 @@ _MPU6050_GYRO_DLPF = {0: 256.0, 1: 188.0, 2: 98.0, 3: 42.0, 4: 20.0, 5: 10.0, 6:
 # 6500/9250: reg 26 gyro table (FCHOICE_B = 00) and reg 29 accel table (ACCEL_FCHOICE_B = 0).
 _MPU6500_GYRO_DLPF = {0: 250.0, 1: 184.0, 2: 92.0, 3: 41.0, 4: 20.0, 5: 10.0, 6: 5.0, 7: 3600.0}
 _MPU6500_ACCEL_DLPF = {
-    0: 218.1, 1: 218.1, 2: 99.0, 3: 44.8, 4: 21.2, 5: 10.2, 6: 5.05, 7: 420.0,
+    0: 218.1,
+    1: 218.1,
+    2: 99.0,
+    3: 44.8,
+    4: 21.2,
+    5: 10.2,
+    6: 5.05,
+    7: 420.0,
 }
 
 
