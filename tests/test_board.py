@@ -48,7 +48,7 @@ def _sway_sd_deg(person: PersonParams, seed: int, duration: float = 60.0, warmup
     )
 
 
-# -- geometry ---------------------------------------------------------------------------------
+# -- geometry -------------------------------------------------------------------------------------
 def test_edge_angle_solves_the_rim_equation():
     geo = BoardGeometry()
     th = geo.edge_angle_rad
@@ -74,7 +74,7 @@ def test_invalid_parameters_are_rejected():
         BoardSimulator(mounting=(1.0, 1.0, 0.0, 0.0))
 
 
-# -- readings at rest and signs -----------------------------------------------------------------
+# -- readings at rest and signs -------------------------------------------------------------------
 def test_level_board_at_rest_reads_gravity():
     sim = BoardSimulator(PersonParams(autopilot=False))
     m = sim.motion_at(np.linspace(0.0, 2.0, 50))
@@ -146,13 +146,11 @@ def test_motion_matches_finite_differences_of_truth():
     r_mid = rot[:, 1]
     f_expected = np.einsum("nji,nj->ni", r_mid, acc_earth + [0.0, 0.0, G])
     f_sim = motion.specific_force.reshape(-1, 3, 3)[:, 1]
-    np.testing.assert_allclose(f_sim, f_expected, atol=2e-3)
+    np.testing.assert_allclose(f_sim, f_expected, atol=1e-6)  # measured ~1e-9
     omega_skew = np.einsum("nji,njk->nik", r_mid, (rot[:, 2] - rot[:, 0]) / (2 * h))
-    w_expected = np.stack(
-        [omega_skew[:, 2, 1], omega_skew[:, 0, 2], omega_skew[:, 1, 0]], axis=-1
-    )
+    w_expected = np.stack([omega_skew[:, 2, 1], omega_skew[:, 0, 2], omega_skew[:, 1, 0]], axis=-1)
     w_sim = motion.angular_rate.reshape(-1, 3, 3)[:, 1]
-    np.testing.assert_allclose(w_sim, w_expected, atol=1e-5)
+    np.testing.assert_allclose(w_sim, w_expected, atol=1e-8)  # measured ~1e-10
     # The comparison is not vacuous: the board moves and the lever-arm terms matter.
     assert np.max(np.abs(w_sim)) > 0.02
     assert np.max(np.abs(np.linalg.norm(f_sim, axis=1) - G)) > 0.01
@@ -176,7 +174,9 @@ def test_planar_case_matches_domain_formula():
     accel = (rate3[:, 2] - rate3[:, 0]) / (2 * h)
     f = motion.specific_force.reshape(-1, 3, 3)[:, 1]
     w = motion.angular_rate.reshape(-1, 3, 3)[:, 1]
-    np.testing.assert_allclose(f[:, 0], (d + r * np.cos(theta)) * accel - G * np.sin(theta), atol=1e-7)
+    np.testing.assert_allclose(
+        f[:, 0], (d + r * np.cos(theta)) * accel - G * np.sin(theta), atol=1e-7
+    )
     np.testing.assert_allclose(
         f[:, 2], G * np.cos(theta) + r * accel * np.sin(theta) - d * rate**2, atol=1e-7
     )
@@ -200,7 +200,7 @@ def test_rolling_moves_the_base_by_r_theta():
     )
 
 
-# -- contact, stepping off and on ---------------------------------------------------------------------
+# -- contact, stepping off and on -----------------------------------------------------------------
 def test_tilt_never_exceeds_the_edge_and_contact_is_reported():
     person = PersonParams(skill=0.0, stance="right", eyes_closed=True, can_step_off=False)
     sim = BoardSimulator(person, seed=2)
@@ -284,7 +284,7 @@ def test_lean_target_is_where_the_person_holds_the_board():
     assert np.mean(truth.roll_rad) < sim.edge_angle_rad
 
 
-# -- people: tuning bands (seeded; measured values in the comments) ---------------------------------
+# -- people: tuning bands (seeded; measured values in the comments) -------------------------------
 def test_healthy_single_leg_ml_sway_matches_laessoe():
     # Laessoe 2018: healthy single-leg ML tilt SD 1.1° (SD 0.3). Measured here: 1.02-1.16° (seeds
     # 0-2); over 6 seeds × 55 s the mean is 1.09°.
@@ -295,8 +295,12 @@ def test_healthy_single_leg_ml_sway_matches_laessoe():
 
 def test_unstable_ankle_sways_more():
     # Functional ankle instability: 1.5° (SD 0.7). Skill 0.4 gives ≈1.5°, skill 0.3 ≈1.8-1.9°.
-    healthy = np.mean([_sway_sd_deg(PersonParams(skill=0.65, stance="right"), s)[1] for s in (0, 1)])
-    unstable = np.mean([_sway_sd_deg(PersonParams(skill=0.35, stance="right"), s)[1] for s in (0, 1)])
+    healthy = np.mean(
+        [_sway_sd_deg(PersonParams(skill=0.65, stance="right"), s)[1] for s in (0, 1)]
+    )
+    unstable = np.mean(
+        [_sway_sd_deg(PersonParams(skill=0.35, stance="right"), s)[1] for s in (0, 1)]
+    )
     assert unstable >= 1.4
     assert unstable > 1.25 * healthy
 
@@ -321,7 +325,7 @@ def test_skill_orders_sway():
     assert sds[0] > sds[1] > sds[2]
 
 
-# -- determinism and queries ------------------------------------------------------------------------
+# -- determinism and queries ----------------------------------------------------------------------
 def test_deterministic_for_a_seed_and_independent_of_query_chunks():
     t = np.arange(0.0, 5.0, 0.001)
     a = BoardSimulator(PersonParams(stance="left"), seed=11, mounting=MOUNT)
@@ -353,7 +357,7 @@ def test_start_time_offsets_the_time_base():
     )
 
 
-# -- offline helper ---------------------------------------------------------------------------------
+# -- offline helper -------------------------------------------------------------------------------
 def test_simulate_returns_consistent_recording():
     rec = simulate(5.0, 200.0, person=PersonParams(stance="left"), chip="MPU-6050", seed=3)
     assert rec.t.shape == (1000,) and rec.acc.shape == (1000, 3) and rec.gyr.shape == (1000, 3)

@@ -43,8 +43,9 @@ def source_spec_from_args(args: argparse.Namespace):
     settings = ImuSettings(odr_hz=args.rate)
     if args.sim:
         return SourceSpec(
-            kind="sim", settings=settings, sim=SimSpec(chip=args.chip, seed=args.seed,
-                                                       skill=args.skill)
+            kind="sim",
+            settings=settings,
+            sim=SimSpec(chip=args.chip, seed=args.seed, skill=args.skill),
         )
     found = find_imu(args.bus)
     return SourceSpec(kind="i2c", settings=settings, bus=int(found.bus), address=found.address)
@@ -70,9 +71,14 @@ def cmd_detect(args: argparse.Namespace) -> int:
             print(explain_nothing_found(report), file=sys.stderr)
             return 2
     if args.json:
-        print(json.dumps([
-            {"chip": f.chip, "bus": f.bus, "address": f.address, "id": f.chip_id} for f in found
-        ]))
+        print(
+            json.dumps(
+                [
+                    {"chip": f.chip, "bus": f.bus, "address": f.address, "id": f.chip_id}
+                    for f in found
+                ]
+            )
+        )
     else:
         for f in found:
             print(f.describe())
@@ -81,33 +87,31 @@ def cmd_detect(args: argparse.Namespace) -> int:
 
 # -- record ------------------------------------------------------------------------------------
 def cmd_record(args: argparse.Namespace) -> int:
+    from dataclasses import asdict
+
     from wobble_trainer.sampling.recording import RecordingWriter
-    from wobble_trainer.sampling.runner import SamplerRunner
 
     spec = source_spec_from_args(args)
     metadata: dict[str, object] = {"source": spec.kind}
     if spec.kind == "sim":
-        from dataclasses import asdict
-
         metadata["simulator"] = asdict(spec.sim)
-    with SamplerRunner(spec, mode="process") as runner:
-        if not runner.wait_until_alive(30.0):
-            print(f"The sampler did not start: {runner.crash and runner.crash['error']}",
-                  file=sys.stderr)
-            return 1
+    runner = _start_runner(spec)
+    if runner is None:
+        return 1
+    try:
         reader = runner.ring.reader(from_now=False)
-        deadline = time.monotonic() + 10.0
-        while not runner.info.get("connected") and time.monotonic() < deadline:
-            runner.poll_events()
-            time.sleep(0.02)
         info = runner.info
         metadata.update(
-            chip=info.get("chip"), bus=info.get("bus"), address=info.get("address"),
+            chip=info.get("chip"),
+            bus=info.get("bus"),
+            address=info.get("address"),
             config=info.get("config"),
         )
-        calibration = _calibration_metadata()
-        if calibration is not None:
-            metadata["calibration"] = calibration
+        loaded = _load_calibration(info)
+        if not loaded.calibration.uncalibrated:
+            from wobble_trainer.tilt.calibration import to_json_dict
+
+            metadata["calibration"] = to_json_dict(loaded.calibration)
         writer = RecordingWriter(args.out, metadata)
         started = time.monotonic()
         try:
@@ -116,20 +120,75 @@ def cmd_record(args: argparse.Namespace) -> int:
                 writer.write(reader.read_new(), time.monotonic())
         except KeyboardInterrupt:
             print("Stopped early.", file=sys.stderr)
-        writer.write(reader.read_new())
         runner.stop()
+        writer.write(reader.read_new())
         stats = runner.stats()
-        trailer = {"stats": {k: stats[k] for k in (
-            "samples", "lost_samples", "gaps", "fifo_overflows", "i2c_errors", "reconnects")}}
+        trailer = {
+            "stats": {
+                k: stats[k]
+                for k in (
+                    "samples",
+                    "lost_samples",
+                    "gaps",
+                    "fifo_overflows",
+                    "i2c_errors",
+                    "reconnects",
+                )
+            }
+        }
         writer.close(trailer)
-    print(f"Wrote {writer.count} samples to {args.out} "
-          f"({stats['lost_samples']:.0f} lost, {stats['fifo_overflows']:.0f} FIFO overflows).")
+    finally:
+        runner.close()
+    print(
+        f"Wrote {writer.count} samples to {args.out} "
+        f"({stats['lost_samples']:.0f} lost, {stats['fifo_overflows']:.0f} FIFO overflows)."
+    )
     return 0
 
 
-def _calibration_metadata() -> dict[str, object] | None:
-    """The calibration in use, for a recording's metadata (None when uncalibrated)."""
-    return None
+def _load_calibration(info: dict[str, object]):
+    """The stored calibration of the connected chip, or the flagged uncalibrated default."""
+    from wobble_trainer.paths import state_dir
+    from wobble_trainer.tilt.calibration_session import device_identity, load_for_device
+
+    return load_for_device(state_dir(), device_identity(info))
+
+
+# -- tilt --------------------------------------------------------------------------------------
+def cmd_tilt(args: argparse.Namespace) -> int:
+    from wobble_trainer.tilt.stream import TiltStream
+
+    spec = source_spec_from_args(args)
+    runner = _start_runner(spec)
+    if runner is None:
+        return 1
+    try:
+        loaded = _load_calibration(runner.info)
+        if loaded.calibration.uncalibrated:
+            print(f"UNCALIBRATED: {loaded.message}", file=sys.stderr)
+        stream = TiltStream(
+            runner.ring.reader(), runner.info["config"]["odr_hz"], loaded.calibration
+        )
+        started = time.monotonic()
+        next_print = started
+        print(" time s   pitch °    roll °    tilt °  low side °")
+        while time.monotonic() - started < args.seconds:
+            time.sleep(0.02)
+            stream.update()
+            now = time.monotonic()
+            if now >= next_print and stream.latest is not None:
+                next_print += args.interval
+                a = stream.latest
+                print(
+                    f"{now - started:7.2f} {a.pitch_deg:+9.2f} {a.roll_deg:+9.2f} "
+                    f"{a.tilt_deg:9.2f} {a.direction_deg:+11.1f}",
+                    flush=True,
+                )
+    except KeyboardInterrupt:
+        pass
+    finally:
+        runner.close()
+    return 0
 
 
 # -- calibrate ---------------------------------------------------------------------------------
@@ -139,8 +198,9 @@ def _start_runner(spec):
 
     runner = SamplerRunner(spec, mode="process").start()
     if not runner.wait_until_alive(30.0):
-        print(f"The sampler did not start: {runner.crash and runner.crash['error']}",
-              file=sys.stderr)
+        print(
+            f"The sampler did not start: {runner.crash and runner.crash['error']}", file=sys.stderr
+        )
         runner.close()
         return None
     deadline = time.monotonic() + 10.0
@@ -148,8 +208,9 @@ def _start_runner(spec):
         runner.poll_events()
         time.sleep(0.02)
     if not runner.info.get("connected"):
-        print(f"The IMU did not answer: {runner.info.get('last_error', 'no reply')}",
-              file=sys.stderr)
+        print(
+            f"The IMU did not answer: {runner.info.get('last_error', 'no reply')}", file=sys.stderr
+        )
         runner.close()
         return None
     return runner
@@ -167,17 +228,21 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     try:
         device = device_identity(runner.info)
         session = CalibrationSession(runner, CalibrationProcedure(device), simulated=args.sim)
-        print(f"Calibrating {runner.info.get('chip')} (bus {runner.info.get('bus')}, address "
-              f"0x{runner.info.get('address', 0):02X}). Follow the instructions; holding still "
-              "moves on. Ctrl-C stops.")
+        print(
+            f"Calibrating {runner.info.get('chip')} (bus {runner.info.get('bus')}, address "
+            f"0x{runner.info.get('address', 0):02X}). Follow the instructions; holding still "
+            "moves on. Ctrl-C stops."
+        )
         started = time.monotonic()
         step = None
         tty = sys.stdout.isatty()
         last_print = 0.0
         while not session.done:
             if time.monotonic() - started > args.timeout:
-                print(f"\nStopped: not finished within {args.timeout:.0f} s. Nothing was saved.",
-                      file=sys.stderr)
+                print(
+                    f"\nStopped: not finished within {args.timeout:.0f} s. Nothing was saved.",
+                    file=sys.stderr,
+                )
                 return 1
             time.sleep(0.05)
             session.update()
@@ -193,8 +258,9 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
                 last_print = now
                 bar = "#" * int(proc.step_progress * 30)
                 line = f"  [{bar:<30}] {proc.step_progress:4.0%}  {proc.hint}"
-                print(("\r" + line.ljust(100)) if tty else line, end="" if tty else "\n",
-                      flush=True)
+                print(
+                    ("\r" + line.ljust(100)) if tty else line, end="" if tty else "\n", flush=True
+                )
         path = session.save(state_dir(), overwrite_newer=args.force)
         cal = session.procedure.result
         assert cal is not None
@@ -233,6 +299,14 @@ def build_parser() -> argparse.ArgumentParser:
     record.add_argument("--out", required=True, help="CSV file to write")
     _add_source_arguments(record)
     record.set_defaults(func=cmd_record)
+
+    tilt = sub.add_parser(
+        "tilt", help="print the live board angles (pitch > 0 toes down, roll > 0 right down)"
+    )
+    _add_source_arguments(tilt)
+    tilt.add_argument("--seconds", type=float, default=10.0, help="how long (10 s)")
+    tilt.add_argument("--interval", type=float, default=0.2, help="print every (0.2 s)")
+    tilt.set_defaults(func=cmd_tilt)
 
     calibrate = sub.add_parser(
         "calibrate", help="find how the IMU sits on the board, its gyro bias and the edge angles"

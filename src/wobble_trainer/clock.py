@@ -1,4 +1,4 @@
-"""Clocks: the monotonic clock of the machine, and a manual one that tests and fast simulation drive.
+"""Clocks: the machine's monotonic clock, and a manual one that tests and fast simulation drive.
 
 Everything that depends on time (the simulated chips, the sampler, game timers) takes a clock
 object instead of calling :func:`time.monotonic` itself, so a test can run minutes of sampling in

@@ -17,10 +17,10 @@ import json
 import os
 import time
 from dataclasses import asdict, dataclass
-from typing import Any
 
 import numpy as np
 
+from wobble_trainer.bench import report
 from wobble_trainer.hardware.imu import ImuSettings
 from wobble_trainer.sampling.runner import SamplerRunner, SimSpec, SourceSpec
 
@@ -127,9 +127,7 @@ def run_one(chip: str, odr_hz: float, seconds: float) -> SamplerBenchResult:
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seconds", type=float, default=60.0, help="per configuration (60)")
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
-    parser.add_argument(
-        "--only", metavar="CHIP@HZ", help="one configuration, e.g. MPU-6050@1000"
-    )
+    parser.add_argument("--only", metavar="CHIP@HZ", help="one configuration, e.g. MPU-6050@1000")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -147,16 +145,33 @@ def run(args: argparse.Namespace) -> int:
 
 
 def format_table(results: list[SamplerBenchResult]) -> str:
-    rows: list[tuple[Any, ...]] = [
-        ("chip", "ODR Hz", "s", "rate Hz", "lost", "ovf", "gaps", "late p50/p99/max ms",
-         "CPU/s", "CPU/s no sim", "frame p99 ms"),
-    ]
-    for r in results:
-        rows.append(
-            (r.chip, f"{r.odr_hz:g}", f"{r.seconds:g}", f"{r.delivered_rate_hz:.1f}",
-             r.lost_samples, r.fifo_overflows, r.consumer_gaps,
-             f"{r.lateness_p50_ms:.2f}/{r.lateness_p99_ms:.2f}/{r.lateness_max_ms:.2f}",
-             f"{r.cpu_per_s:.1%}", f"{r.cpu_per_s_without_sim:.1%}", f"{r.frame_p99_ms:.1f}")
+    header = (
+        "chip",
+        "ODR Hz",
+        "s",
+        "rate Hz",
+        "lost",
+        "ovf",
+        "gaps",
+        "late p50/p99/max ms",
+        "CPU/s",
+        "CPU/s no sim",
+        "frame p99 ms",
+    )
+    rows = [
+        (
+            r.chip,
+            f"{r.odr_hz:g}",
+            f"{r.seconds:g}",
+            f"{r.delivered_rate_hz:.1f}",
+            r.lost_samples,
+            r.fifo_overflows,
+            r.consumer_gaps,
+            f"{r.lateness_p50_ms:.2f}/{r.lateness_p99_ms:.2f}/{r.lateness_max_ms:.2f}",
+            f"{r.cpu_per_s:.1%}",
+            f"{r.cpu_per_s_without_sim:.1%}",
+            f"{r.frame_p99_ms:.1f}",
         )
-    widths = [max(len(str(row[i])) for row in rows) for i in range(len(rows[0]))]
-    return "\n".join("  ".join(str(c).rjust(w) for c, w in zip(row, widths)) for row in rows)
+        for r in results
+    ]
+    return report.format_table(header, rows)

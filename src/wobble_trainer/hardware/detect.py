@@ -103,9 +103,7 @@ def i2c_buses(dev_dir: str = "/dev") -> list[int]:
     return sorted(numbers)
 
 
-def probe_buses(
-    dev_dir: str = "/dev", open_bus: Callable[[int], Any] | None = None
-) -> ProbeReport:
+def probe_buses(dev_dir: str = "/dev", open_bus: Callable[[int], Any] | None = None) -> ProbeReport:
     """Probe every ``/dev/i2c-N`` at the supported addresses."""
     if open_bus is None:
         from smbus2 import SMBus
@@ -166,4 +164,3 @@ def explain_nothing_found(report: ProbeReport) -> str:
         "- No IMU at hand? `wobble --sim` runs the trainer on the simulated board.",
     ]
     return "\n".join(lines)
-

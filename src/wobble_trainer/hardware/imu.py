@@ -9,6 +9,7 @@ sampler decides when to read.
 
 from __future__ import annotations
 
+import contextlib
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import Any
@@ -17,7 +18,7 @@ import numpy as np
 from smbus2 import i2c_msg
 
 SMBUS_BLOCK_LIMIT = 32
-"""smbus2's ``read_i2c_block_data`` moves at most 32 bytes; longer bursts go through ``i2c_rdwr``."""
+"""smbus2's ``read_i2c_block_data`` moves at most 32 bytes; longer bursts use ``i2c_rdwr``."""
 
 I2C_RDWR_CHUNK = 4096
 """Bytes per ``i2c_rdwr`` read message: far below the kernel's 8192-byte message limit."""
@@ -146,7 +147,7 @@ class ImuDriver(ABC):
         self.bus.write_byte_data(self.address, register, value & 0xFF)
 
     def _read_block(self, register: int, length: int) -> bytes:
-        """Read ``length`` bytes starting at ``register`` (one burst; auto-increment is the chip's)."""
+        """Read ``length`` bytes from ``register`` on (one burst; auto-increment is the chip's)."""
         if length <= SMBUS_BLOCK_LIMIT:
             return bytes(self.bus.read_i2c_block_data(self.address, register, length))
         return read_burst(self.bus, self.address, register, length)
@@ -174,10 +175,8 @@ class ImuDriver(ABC):
 
     def close(self) -> None:
         """Power the chip down; an unplugged chip is not an error here."""
-        try:
+        with contextlib.suppress(OSError):
             self.power_down()
-        except OSError:
-            pass
 
     def __enter__(self) -> ImuDriver:
         return self

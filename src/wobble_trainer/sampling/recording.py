@@ -86,7 +86,9 @@ class RecordingWriter:
 
     def __init__(self, path: str | os.PathLike[str], metadata: dict[str, Any]) -> None:
         self.path = Path(path)
-        self._file: TextIO = open(self.path, "w", encoding="utf-8", newline="\n")
+        self._file: TextIO = open(  # noqa: SIM115 - kept open across write() calls, closed in close()
+            self.path, "w", encoding="utf-8", newline="\n"
+        )
         self.count = 0
         self._last_flush = 0.0
         header = {
@@ -182,7 +184,9 @@ def read_recording(path: str | os.PathLike[str]) -> Recording:
             continue
         cells = line.split(",")
         if len(cells) != len(COLUMNS):
-            raise fail(line_no, f"expected {len(COLUMNS)} comma-separated values, found {len(cells)}")
+            raise fail(
+                line_no, f"expected {len(COLUMNS)} comma-separated values, found {len(cells)}"
+            )
         try:
             values = tuple(float(c) if c.strip() else math.nan for c in cells)
         except ValueError:
@@ -195,7 +199,9 @@ def read_recording(path: str | os.PathLike[str]) -> Recording:
         previous_t = values[0]
         rows.append(values)
     if not header_seen:
-        raise RecordingError(f"{path}: no header line found; this is not a wobble-trainer recording")
+        raise RecordingError(
+            f"{path}: no header line found; this is not a wobble-trainer recording"
+        )
     data = np.array(rows, dtype=float).reshape(-1, len(COLUMNS))
     samples = np.zeros(len(data), dtype=SAMPLE_DTYPE)
     samples["t"] = data[:, 0]

@@ -132,7 +132,8 @@ class StatusBlock:
         return self._shm.name
 
     def stats(self) -> dict[str, float]:
-        return dict(zip(STAT_FIELDS, self.values[_STATS_OFFSET:_CONTROL_OFFSET].tolist()))
+        values = self.values[_STATS_OFFSET:_CONTROL_OFFSET].tolist()
+        return dict(zip(STAT_FIELDS, values, strict=True))
 
     def set_stats(self, values: dict[str, float]) -> None:
         for key, value in values.items():

@@ -1,4 +1,4 @@
-"""The sampling logic: drain the chip's FIFO, stamp every sample on the chip's clock, survive faults.
+"""Sampling logic: drain the chip's FIFO, stamp every sample on the chip's clock, survive faults.
 
 :class:`SamplerCore` owns no thread and never sleeps: :meth:`SamplerCore.poll` is called every few
 milliseconds by a runner (:mod:`wobble_trainer.sampling.runner`), or by a test with a manual clock.
@@ -49,7 +49,7 @@ DRIFT_WINDOW_S = 2.0
 """Length of the window over which stamps are compared with the monotonic clock."""
 
 MAX_CLOCK_ERROR = 0.03
-"""Largest believable chip clock error (datasheets: a few %); beyond it the stamps are re-anchored."""
+"""Largest believable chip clock error (datasheets: a few %); the period is kept within it."""
 
 RESYNC_OFFSET_S = 0.25
 """Stamps further than this from the monotonic clock are re-anchored at once (counted)."""
@@ -247,7 +247,9 @@ class SamplerCore:
             rate = (tb.window_min_offset - tb.previous_min_offset) / (t_read - tb.window_start)
             nominal = 1.0 / self.config.odr_hz
             period = tb.period * (1.0 + rate)
-            period = min(max(period, nominal * (1 - MAX_CLOCK_ERROR)), nominal * (1 + MAX_CLOCK_ERROR))
+            period = min(
+                max(period, nominal * (1 - MAX_CLOCK_ERROR)), nominal * (1 + MAX_CLOCK_ERROR)
+            )
             # Re-anchor at the newest stamp so stamps stay continuous with the new period.
             previous_min = tb.window_min_offset
             self._timebase = _Timebase(anchor_t=newest_stamp, period=period, window_start=t_read)

@@ -7,7 +7,9 @@ Model (DOMAIN.md §2-§3):
   the base-sphere centre stays at height ``r`` and moves ``v = r·(ω_y, −ω_x)`` (earth-frame
   angular velocity ω), i.e. ``r·θ`` per radian of tilt.
 * Person + board form one inverted pendulum per axis (AP = pitch, ML = roll) about the sphere
-  centre: ``J·θ̈ = m·g·h·sinθ + T`` with the person's torque
+  centre: ``J·θ̈ = m·g·h·sinθ + T`` (for a combined tilt the gravity terms are the gradient of the
+  centre of mass's height ``h·cos(pitch)·cos(roll)``, so a board lying on its rim does not creep
+  along it) with the person's torque
   ``T = sat(−K_P·(θ(t−τ) − θ_target) − K_D·θ̇(t−τ) + noise) + T_ff − K_pas·θ − B_pas·θ̇``.
   ``sat`` is a hard limit at the torque the base of support allows (``m·g·lever``): beyond it
   the person cannot stop the board, it runs to the edge, and they either recover (pushing off the
@@ -91,6 +93,9 @@ BOARD_COM_BELOW_DECK_TOP_M = 0.015
 """The unloaded board's centre of mass sits this far below the deck's top surface."""
 BOARD_ROLL_DAMPING = 0.02
 """Rolling-resistance damping of the unloaded board, N·m·s/rad (settles in a few seconds)."""
+
+RIM_FRICTION_PER_S = 5.0
+"""Decay rate of the angular velocity while the rim touches the floor (sliding friction)."""
 
 PUPPET_FREQUENCY_HZ = 1.5
 """Bandwidth of the puppet mode (autopilot off: the board follows the lean target directly)."""
@@ -278,16 +283,14 @@ class BoardSimulator:
         self.mgh = m * STANDARD_GRAVITY * h
         # Rolling moves the instantaneous pivot to the floor contact r below the sphere centre.
         self.inertia = INERTIA_FACTOR * m * h * h + m * r * (2.0 * h + r)
-        self.delay_s = 0.20 - 0.08 * person_.skill + (
-            EYES_CLOSED_DELAY_S if person_.eyes_closed else 0.0
+        self.delay_s = (
+            0.20 - 0.08 * person_.skill + (EYES_CLOSED_DELAY_S if person_.eyes_closed else 0.0)
         )
         self.gains = self._axis_gains()
         # Unloaded board.
         hb = self.board.deck_height_m - BOARD_COM_BELOW_DECK_TOP_M
         self._board_mgh = BOARD_MASS_KG * STANDARD_GRAVITY * hb
-        self._board_inertia = BOARD_MASS_KG * (
-            0.25 * self.board.disc_radius_m**2 + hb * hb + r * r
-        )
+        self._board_inertia = BOARD_MASS_KG * (0.25 * self.board.disc_radius_m**2 + hb * hb + r * r)
 
         seq = np.random.SeedSequence([seed, 0xB0A4D])
         self._noise_rng = np.random.Generator(np.random.PCG64(seq))
@@ -334,7 +337,11 @@ class BoardSimulator:
                     kd=kd,
                     kpas=prof.passive_stiffness * self.mgh,
                     bpas=0.03 * self.mgh,
-                    noise_sd=NOISE_TORQUE_OVER_MGH * self.mgh * noise_skill * eyes * prof.noise_gain,
+                    noise_sd=NOISE_TORQUE_OVER_MGH
+                    * self.mgh
+                    * noise_skill
+                    * eyes
+                    * prof.noise_gain,
                     tmax=m_g * prof.lever_m,
                 )
             )
@@ -361,6 +368,7 @@ class BoardSimulator:
 
     def _advance_for_event(self, at_time: float | None) -> None:
         if at_time is not None and at_time > self.now:
+            self._trim(self._steps)
             self._advance_to_time(at_time)
 
     def set_lean_target(
@@ -410,9 +418,7 @@ class BoardSimulator:
         self._mode = _MODE_PERSON if self.person.autopilot else _MODE_PUPPET
         self._recovering = True
         # A person stepping on has no stale delayed percept: fill the delay line with now.
-        for buf, value in zip(
-            self._delay, (self._p, self._r_ang, self._pv, self._rv), strict=True
-        ):
+        for buf, value in zip(self._delay, (self._p, self._r_ang, self._pv, self._rv), strict=True):
             buf[:] = [value] * len(buf)
 
     # -- physics -----------------------------------------------------------------------------------
@@ -442,6 +448,7 @@ class BoardSimulator:
         edge = self.edge_angle_rad
         edge2 = edge * edge
         cos_edge = cos(edge)
+        rim_keep = max(0.0, 1.0 - RIM_FRICTION_PER_S * dt)
         # Leave the recovery (unlimited torque) mode only where the limited torque can hold.
         lever_min = min(tmax_p, tmax_r) / (self.person.mass_kg * STANDARD_GRAVITY)
         release = min(0.5 * edge, 0.5 * lever_min / self.com_height_m)
@@ -482,6 +489,8 @@ class BoardSimulator:
         for _ in range(n):
             sp = sin(p)
             cp = cos(p)
+            sr = sin(r)
+            cr = cos(r)
             # Delay line: the person sees the board as it was τ ago.
             d_p = bp[di]
             d_r = br[di]
@@ -524,14 +533,15 @@ class BoardSimulator:
                         fb_r = tmax_r
                     elif fb_r < -tmax_r:
                         fb_r = -tmax_r
-                pa = (mgh * sp + fb_p + ff_p - kpas_p * p - bpas_p * pv) * inv_j
-                ra = (mgh * sin(r) + fb_r + ff_r - kpas_r * r - bpas_r * rv) * inv_j
+                # Gravity: the gradient of the height of the centre of mass, h·cos p·cos r.
+                pa = (mgh * sp * cr + fb_p + ff_p - kpas_p * p - bpas_p * pv) * inv_j
+                ra = (mgh * cp * sr + fb_r + ff_r - kpas_r * r - bpas_r * rv) * inv_j
             elif mode == _MODE_PUPPET:
                 pa = k_pup * (goal_p - p) - c_pup * pv
                 ra = k_pup * (goal_r - r) - c_pup * rv
             else:
-                pa = (board_mgh * sp - damp_b * pv) * inv_jb
-                ra = (board_mgh * sin(r) - damp_b * rv) * inv_jb
+                pa = (board_mgh * sp * cr - damp_b * pv) * inv_jb
+                ra = (board_mgh * cp * sr - damp_b * rv) * inv_jb
                 if ret_steps >= 0:
                     off_steps += 1
                     if off_steps >= ret_steps:
@@ -566,6 +576,9 @@ class BoardSimulator:
                 if v_out > 0.0:
                     pv_new -= v_out * gp
                     rv_new -= v_out * gr
+                # Friction at the rim's floor contact slows rolling along the rim.
+                pv_new *= rim_keep
+                rv_new *= rim_keep
                 pa = (pv_new - pv) / dt
                 ra = (rv_new - rv) / dt
                 hit = not on_edge
@@ -604,23 +617,30 @@ class BoardSimulator:
         self._noise_pos = zi
         self._off_steps = off_steps
         self._steps += n
-        # Bounded history: drop whole chunks so the amortised cost stays tiny.
-        stored = len(hist) // _FIELDS
+
+    def _trim(self, keep_from: int) -> None:
+        """Bound the history to about ``history_s``, keeping every step from ``keep_from`` on.
+
+        Whole chunks are dropped at once so the amortised cost stays tiny.
+        """
+        stored = len(self._hist) // _FIELDS
         if stored > 2 * self._history_steps:
-            drop = stored - self._history_steps
-            del hist[: drop * _FIELDS]
-            self._hist_base += drop
+            first_kept = min(keep_from, self._steps - self._history_steps)
+            drop = first_kept - self._hist_base
+            if drop > 0:
+                del self._hist[: drop * _FIELDS]
+                self._hist_base += drop
 
     # -- queries -----------------------------------------------------------------------------------
     def _states(self, times: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(rows of stored step state, time into the step, step indices) for each time."""
         if len(times) == 0:
             return np.zeros((0, _FIELDS)), np.zeros(0), np.zeros(0, dtype=np.int64)
-        self._advance_to_time(float(np.max(times)))
         rel = (times - self.start_time) * self.physics_rate_hz
-        idx = np.floor(rel + 1e-9).astype(np.int64)
-        idx = np.clip(idx, 0, self._steps - 1)
+        idx = np.maximum(np.floor(rel + 1e-9).astype(np.int64), 0)
         lo = int(idx.min())
+        self._trim(lo)
+        self._advance_to_time(float(np.max(times)))
         if lo < self._hist_base:
             raise ValueError(
                 f"time {float(np.min(times)):.3f} s is older than the kept history "
@@ -772,7 +792,11 @@ def simulate(
         acc[sl], gyr[sl] = errors.apply(motion, times, bandwidth)
         temp[sl] = motion.temperature_c
         pitch[sl], roll[sl], quat[sl] = truth.pitch_rad, truth.roll_rad, truth.quaternion
-        on_edge[sl], on_board[sl], pos[sl] = truth.on_edge, truth.person_on_board, truth.sensor_position_m
+        on_edge[sl], on_board[sl], pos[sl] = (
+            truth.on_edge,
+            truth.person_on_board,
+            truth.sensor_position_m,
+        )
         pv[sl], rv[sl] = truth.pitch_rate_rad_s, truth.roll_rate_rad_s
     truth_all = BoardTruth(
         pitch_rad=pitch,

@@ -30,7 +30,7 @@ from wobble_trainer.clock import Clock, MonotonicClock
 from wobble_trainer.sim.chip import ChipModel
 
 STUCK_BUS_TIMEOUT_S = 0.025
-"""How long a transaction on a stuck bus takes to fail (a controller timeout; order of tens of ms)."""
+"""How long a transaction on a stuck bus takes to fail (a controller timeout: tens of ms)."""
 
 
 @dataclass(frozen=True)

@@ -118,7 +118,9 @@ class ChipModel(ABC):
     def _produce(self, times: np.ndarray, rate_hz: float) -> None:
         motion = self.motion.motion_at(times)
         accel_bw, gyro_bw = self.filter_bandwidths_hz()
-        acc, gyr = self.errors.apply(motion, times, max(accel_bw, gyro_bw))
+        # White noise over the whole sampled band; the chip's filter below then shapes it, so the
+        # noise that comes out follows the datasheet density and the configured bandwidth.
+        acc, gyr = self.errors.apply(motion, times, rate_hz / 2.0)
         acc = self._accel_filter.apply(acc, accel_bw, rate_hz)
         gyr = self._gyro_filter.apply(gyr, gyro_bw, rate_hz)
         self.samples_produced += len(times)
@@ -126,7 +128,7 @@ class ChipModel(ABC):
 
     # -- register access used by the bus -----------------------------------------------------
     def read(self, register: int, length: int) -> bytes:
-        """A burst read of ``length`` bytes from ``register``, auto-incrementing as the chip does."""
+        """Burst-read ``length`` bytes from ``register``, auto-incrementing as the chip does."""
         out = bytearray()
         reg = register
         for _ in range(length):

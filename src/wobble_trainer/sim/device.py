@@ -20,7 +20,7 @@ SIM_BUS_NUMBER = 1
 
 @dataclass
 class SimulatedImu:
-    """The parts of a simulated device, for a driver (``bus``, ``address``) and a test (the rest)."""
+    """A simulated device's parts: for a driver (``bus``, ``address``) and a test (the rest)."""
 
     bus: SimulatedBus
     address: int
@@ -59,9 +59,7 @@ def make_simulated_imu(
         start_time=start,
     )
     model_class = CHIP_MODELS[chip]
-    model = model_class(
-        simulator, errors=errors, seed=seed, clock_ppm=clock_ppm, start_time=start
-    )
+    model = model_class(simulator, errors=errors, seed=seed, clock_ppm=clock_ppm, start_time=start)
     address = model_class.DEFAULT_ADDRESS
     bus = SimulatedBus(SIM_BUS_NUMBER, devices={address: model}, clock=clock)
     return SimulatedImu(bus=bus, address=address, chip=model, board=simulator)

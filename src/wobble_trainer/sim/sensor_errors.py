@@ -189,7 +189,9 @@ _MG = 1e-3 * STANDARD_GRAVITY
 _UG = 1e-6 * STANDARD_GRAVITY
 
 
-def _draw(rng: np.random.Generator, limit: np.ndarray | float, shape: tuple[int, ...]) -> np.ndarray:
+def _draw(
+    rng: np.random.Generator, limit: np.ndarray | float, shape: tuple[int, ...]
+) -> np.ndarray:
     """Normal with σ = limit/3, clipped to ±limit (a realistic device within the datasheet)."""
     limit_arr = np.broadcast_to(np.asarray(limit, dtype=float), shape)
     return np.clip(rng.standard_normal(shape) * limit_arr / 3.0, -limit_arr, limit_arr)

@@ -1,0 +1,72 @@
+"""The live angle stream: samples from the sampler in, calibrated board angles out.
+
+:class:`TiltStream` is what games, tests and feedback consume. Each call of :meth:`update`
+(once per display frame) runs the estimator over every sample that arrived since the last call,
+in order, and returns their board pitch and roll at full rate (for metrics and recording);
+:attr:`latest` is the newest angle for drawing. A gap in the stream longer than
+:data:`RESET_GAP_S` (the chip was unplugged, say) restarts the estimator, which re-levels from
+the accelerometer within a second, rather than integrating over a hole.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from wobble_trainer.sampling.ring import RingReader
+from wobble_trainer.tilt.board_angles import BoardAngles, BoardFrame
+from wobble_trainer.tilt.calibration import Calibration
+from wobble_trainer.tilt.estimator import TiltEstimator
+
+RESET_GAP_S = 0.5
+"""Gaps longer than this restart the estimator."""
+
+ANGLE_DTYPE = np.dtype([("t", "f8"), ("pitch", "f8"), ("roll", "f8")])
+"""Full-rate board angles: time (s, sampler time base), pitch and roll (rad)."""
+
+
+@dataclass
+class TiltStream:
+    """Board angles from a :class:`~wobble_trainer.sampling.ring.RingReader`."""
+
+    reader: RingReader
+    rate_hz: float
+    calibration: Calibration
+
+    def __post_init__(self) -> None:
+        self.estimator = TiltEstimator(self.rate_hz)
+        self.estimator.seed_gyro_bias(self.calibration.gyro_bias)
+        self.frame: BoardFrame = self.calibration.board_frame()
+        self.latest: BoardAngles | None = None
+        self.latest_t: float | None = None
+        self.resets = 0
+
+    def update(self) -> np.ndarray:
+        """Process every new sample; returns their angles (:data:`ANGLE_DTYPE` rows)."""
+        samples = self.reader.read_new()
+        n = len(samples)
+        out = np.empty(n, dtype=ANGLE_DTYPE)
+        if n == 0:
+            return out
+        estimator = self.estimator
+        update = estimator.update
+        ups = np.empty((n, 3))
+        acc = samples["acc"].tolist()
+        gyr = samples["gyr"].tolist()
+        gaps = samples["gap_before"]
+        for i in range(n):
+            if gaps[i] > RESET_GAP_S:
+                estimator.reset()
+                self.resets += 1
+            a = acc[i]
+            g = gyr[i]
+            update(a[0], a[1], a[2], g[0], g[1], g[2])
+            ups[i] = estimator.up
+        angles = self.frame.angles_from_sensor_up_array(ups)
+        out["t"] = samples["t"]
+        out["pitch"] = angles.pitch
+        out["roll"] = angles.roll
+        self.latest = angles[n - 1]
+        self.latest_t = float(samples["t"][-1])
+        return out
