@@ -6,4 +6,9 @@ The package is laid out as the data flows: ``hardware`` (IMU drivers over I2C) â
 real hardware in tests and demos.
 """
 
+import os
+
+# pygame-ce prints a banner on import; the command line's output (e.g. --json) must stay clean.
+os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
+
 __version__ = "0.1.0"

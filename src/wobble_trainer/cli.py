@@ -51,6 +51,13 @@ def source_spec_from_args(args: argparse.Namespace):
     return SourceSpec(kind="i2c", settings=settings, bus=int(found.bus), address=found.address)
 
 
+# -- run (the app) -----------------------------------------------------------------------------
+def cmd_run(args: argparse.Namespace) -> int:
+    from wobble_trainer.app.main import run_app
+
+    return run_app(args)
+
+
 # -- detect ------------------------------------------------------------------------------------
 def cmd_detect(args: argparse.Namespace) -> int:
     from wobble_trainer.hardware.detect import (
@@ -191,6 +198,69 @@ def cmd_tilt(args: argparse.Namespace) -> int:
     return 0
 
 
+# -- metrics -----------------------------------------------------------------------------------
+def calibration_for_recording(recording, calibration_file: str | None):
+    """The calibration to analyse a recording with, and a warning when it is not the real one."""
+    from wobble_trainer.tilt.calibration import Calibration, CalibrationError, from_json_dict, load
+
+    if calibration_file:
+        loaded = load(calibration_file)
+        return loaded.calibration, ("" if loaded.ok else loaded.message)
+    data = recording.metadata.get("calibration")
+    if data is None:
+        return Calibration.default(), (
+            "The recording holds no calibration: angles are in the sensor's frame and edge "
+            "angles are the 15° default. Pass --calibration FILE to use one."
+        )
+    try:
+        return from_json_dict(data), ""
+    except CalibrationError as exc:
+        return Calibration.default(), f"The recording's calibration is not usable ({exc})."
+
+
+def cmd_metrics(args: argparse.Namespace) -> int:
+    from wobble_trainer import metrics
+    from wobble_trainer.sampling.recording import read_recording
+    from wobble_trainer.tilt.stream import angles_for_samples
+
+    recording = read_recording(args.file)
+    calibration, warning = calibration_for_recording(recording, args.calibration)
+    if warning:
+        print(warning, file=sys.stderr)
+    if len(recording.samples) < 2:
+        print(f"{args.file}: too few samples to measure.", file=sys.stderr)
+        return 2
+    angles = angles_for_samples(recording.samples, recording.rate_hz, calibration)
+    start = int(args.skip * recording.rate_hz)
+    result = metrics.compute(
+        angles["pitch"][start:] / DEG_,
+        angles["roll"][start:] / DEG_,
+        recording.rate_hz,
+        calibration.edge_angles,
+    )
+    if args.json:
+        print(json.dumps(result, indent=2))
+    else:
+        for key in (
+            "duration_s",
+            "osi",
+            "apsi",
+            "mlsi",
+            "path_length_deg",
+            "mean_velocity_deg_s",
+            "ellipse95_area_deg2",
+            "edge_touches",
+        ):
+            value = result[key]
+            print(f"{key:>22}  {value:.3f}" if isinstance(value, float) else f"{key:>22}  {value}")
+        print(f"{'sd':>22}  " + "  ".join(f"{k} {v:.3f}" for k, v in result["sd"].items()))
+        print(
+            f"{'zone_pct':>22}  "
+            + "  ".join(f"{k}: {v:.1f}%" for k, v in result["zone_pct"].items())
+        )
+    return 0
+
+
 # -- calibrate ---------------------------------------------------------------------------------
 def _start_runner(spec):
     """Start the sampler process and wait for the chip; None (after saying why) on failure."""
@@ -288,6 +358,17 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"wobble-trainer {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
+    from wobble_trainer.app.main import add_run_arguments
+
+    add_run_arguments(parser)  # `wobble` alone is `wobble run`
+    run = sub.add_parser(
+        "run",
+        help="start the trainer (the default command)",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    add_run_arguments(run)
+    run.set_defaults(func=cmd_run)
+
     detect = sub.add_parser("detect", help="find the IMU on the I2C buses")
     detect.add_argument("--sim", action="store_true", help="report the simulated chip")
     detect.add_argument("--chip", default="MPU-6050", help="simulated chip with --sim")
@@ -299,6 +380,18 @@ def build_parser() -> argparse.ArgumentParser:
     record.add_argument("--out", required=True, help="CSV file to write")
     _add_source_arguments(record)
     record.set_defaults(func=cmd_record)
+
+    met = sub.add_parser("metrics", help="balance metrics of a recording")
+    met.add_argument("file", help="a recording made with `wobble record`")
+    met.add_argument("--json", action="store_true", help="print every metric as JSON")
+    met.add_argument("--calibration", help="calibration file to use instead of the recording's")
+    met.add_argument(
+        "--skip",
+        type=float,
+        default=1.0,
+        help="seconds at the start left out while the estimator settles (1)",
+    )
+    met.set_defaults(func=cmd_metrics)
 
     tilt = sub.add_parser(
         "tilt", help="print the live board angles (pitch > 0 toes down, roll > 0 right down)"
@@ -338,8 +431,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     args = parser.parse_args(argv)
     if args.command is None:
-        parser.print_help()
-        return 0
+        args.func = cmd_run
     try:
         return int(args.func(args) or 0)
     except KeyboardInterrupt:

@@ -866,7 +866,7 @@ def _file_version(path: Path) -> int | None:
     return version if isinstance(version, int) and not isinstance(version, bool) else None
 
 
-class _Invalid(Exception):
+class _Invalid(CalibrationError):
     """A problem found in a calibration file (message for a person)."""
 
 
@@ -915,7 +915,7 @@ def _parse_device(value: Any) -> DeviceIdentity | None:
 
 
 def from_json_dict(data: Any) -> Calibration:
-    """Parse and check a file's JSON object; raises ``_Invalid`` (internal) or NewerFormatError."""
+    """Parse and check a file's JSON object; raises :class:`CalibrationError` when unusable."""
     if not isinstance(data, dict):
         raise _Invalid("it is not a calibration (no JSON object)")
     if data.get("format") != FORMAT_NAME:

@@ -13,12 +13,17 @@ implemented here from the paper's equations):
 * Strapdown integration of the bias-corrected gyroscope gives ``q_gyr`` (sensor → an "almost
   inertial" frame I). It is exact for any orientation: no Euler angles anywhere.
 * The accelerometer is rotated into I and low-pass filtered there (2nd-order Butterworth, time
-  constant ``tau_acc_s``). In an inertial frame every non-gravity acceleration integrates to a
+  constant τ). In an inertial frame every non-gravity acceleration integrates to a
   velocity change, so over a few seconds its mean is ~zero, whereas gravity is constant: the
   filter keeps gravity and drops bumps, steps and shaking *without attenuating the tilt itself*
   (the tilt lives in ``q_gyr``, not in the filtered signal). This is why it beats a complementary
   filter on a wobble board, where the sway frequency (0.3-2 Hz) is where the accelerometer is
   most corrupted by the board's own motion (DOMAIN.md §2).
+* Our additions to VQF: τ adapts to the motion, τ ∝ √(σ_a/ω̄) within [2 s, 4 s] (see
+  :class:`TiltParams`): long while the sensor translates or shakes without rotating much (a
+  wobble board), shorter during fast rotation, where gyro scale errors dominate; a two-sample
+  coning correction in the gyro integration; and a rest-detection gate against the bias model,
+  so that a person swaying slowly on the board is not mistaken for rest.
 * A correction quaternion ``q_acc`` (I → earth) rotates the filtered gravity direction exactly
   onto earth z each step. Output ``q = q_acc ⊗ q_gyr``.
 * Gyro bias: a 3-state Kalman filter. At rest (low gyro and accelerometer deviation from their
@@ -43,18 +48,42 @@ from wobble_trainer.units import DEG
 
 __all__ = ["TiltParams", "TiltEstimator", "estimate_orientation"]
 
+_INV_DEG = 1.0 / DEG
+
 
 @dataclass(frozen=True)
 class TiltParams:
     """Tuning of :class:`TiltEstimator`; independent of the sample rate.
 
-    One parameter set serves every use (the BROAD benchmark, the wobble board at 100-1000 Hz):
-    these are VQF's published defaults, chosen by its authors over a wide range of motions.
+    One parameter set serves every use (the BROAD benchmark, the wobble board at 100-1000 Hz).
+    The bias and rest-detection values are VQF's published defaults; the adaptive time constant
+    is ours (with ``adaptive_tau=False, coning_correction=False`` this is VQF's 6D algorithm).
     """
 
     tau_acc_s: float = 3.0
-    """Time constant of the accelerometer low-pass in the almost-inertial frame. Longer: more
-    rejection of non-gravity acceleration, slower recovery from gyro errors."""
+    """Time constant of the accelerometer low-pass in the almost-inertial frame when
+    ``adaptive_tau`` is off (VQF's default), and the length of the filters' warm-up. Longer: more
+    rejection of non-gravity acceleration, slower removal of gyro integration errors."""
+    adaptive_tau: bool = True
+    """Adapt that time constant to the motion (see ``tau_gain``); off: VQF's fixed
+    ``tau_acc_s``."""
+    tau_gain: float = 20.0
+    """Adaptive time constant τ = tau_gain·√(σ_a/ω̄), clipped to [tau_min_s, tau_max_s], with σ_a
+    the RMS non-gravity acceleration (m/s²) and ω̄ the mean rotation rate (°/s, at least
+    ``tau_rate_floor_dps``), both over ``tau_window_s``. Why this form: gyro integration errors
+    (scale, misalignment) grow ∝ ω·τ while the residual of a velocity-bounded acceleration after
+    averaging over τ falls ∝ σ_a/τ; the sum is smallest at τ ∝ √(σ_a/ω). Units s·√((°/s)/(m/s²))."""
+    tau_min_s: float = 2.0
+    """Shortest adaptive time constant (fast rotation with little acceleration, and rest)."""
+    tau_max_s: float = 4.0
+    """Longest adaptive time constant (translation or shaking with little rotation: the board)."""
+    tau_window_s: float = 2.0
+    """Averaging time of the σ_a and ω̄ estimates that drive the adaptation."""
+    tau_rate_floor_dps: float = 5.0
+    """ω̄ floor: below it the rate estimate is noise, not rotation."""
+    coning_correction: bool = True
+    """Second-order (two-sample) coning term in the gyro integration: the rotation vector of a
+    step gets (Ts²/12)·ω_prev×ω, the error of assuming a fixed axis over the step."""
     motion_bias_estimation: bool = True
     """Estimate the gyro bias while moving (from the inclination corrections)."""
     rest_bias_estimation: bool = True
@@ -80,16 +109,29 @@ class TiltParams:
     """Largest gyro deviation from its low-pass at rest, °/s."""
     rest_acc_threshold_ms2: float = 0.5
     """Largest accelerometer deviation from its low-pass at rest, m/s²."""
+    rest_bias_gate_sigma: float = 3.0
+    """Width of the rest gate below, in standard deviations of the bias estimate."""
+    rest_bias_gate_floor_dps: float = 0.2
+    """Narrowest rest gate, °/s. Our addition to VQF's rest detector: "at rest" also needs
+    the low-pass gyro reading within max(floor, gate_sigma·σ_b) of the current bias estimate
+    (σ_b: its standard deviation), per axis. A person balancing on a board sways so smoothly
+    that the deviation tests alone can pass for a second or two; the bias would then jump to
+    the sway rate (seen in simulation: 0.7 °/s, 2.7° of tilt error for a minute). A real bias
+    only drifts, as the bias model says."""
 
     def __post_init__(self) -> None:
-        for name in ("tau_acc_s", "rest_filter_tau_s", "bias_forgetting_time_s"):
+        for name in ("tau_acc_s", "rest_filter_tau_s", "bias_forgetting_time_s", "tau_min_s",
+                     "tau_window_s", "tau_rate_floor_dps", "tau_gain"):
             if not getattr(self, name) > 0.0:
                 raise ValueError(f"{name} must be > 0")
         for name in ("bias_sigma_init_dps", "bias_sigma_motion_dps", "bias_sigma_rest_dps",
                      "bias_clip_dps", "rest_min_time_s", "rest_gyro_threshold_dps",
-                     "rest_acc_threshold_ms2", "bias_vertical_forgetting_factor"):
+                     "rest_acc_threshold_ms2", "bias_vertical_forgetting_factor",
+                     "rest_bias_gate_sigma", "rest_bias_gate_floor_dps"):
             if not getattr(self, name) >= 0.0:
                 raise ValueError(f"{name} must be >= 0")
+        if self.tau_max_s < self.tau_min_s:
+            raise ValueError("tau_max_s must be >= tau_min_s")
 
 
 def _butterworth2(tau_s: float, ts: float) -> tuple[float, float, float, float, float]:
@@ -106,35 +148,46 @@ def _butterworth2(tau_s: float, ts: float) -> tuple[float, float, float, float, 
 
 
 class _LowPass:
-    """k-channel 2nd-order low-pass (direct form II transposed) with a mean warm-up.
+    """k-channel 2nd-order IIR low-pass in direct form I, with a mean warm-up.
 
-    For the first ``tau`` seconds the output is the running mean of the input; then the state is
-    set to the steady state of that mean. Starting a 3 s filter from zero (or from one noisy
-    sample) would otherwise take several seconds to settle.
+    Direct form I keeps the last two inputs and outputs, so the coefficients may change from one
+    sample to the next (the adaptive time constant) without a jump in the output. For the first
+    ``n_init`` samples the output is the running mean of the input, after which the history is
+    set to that mean: starting a seconds-long filter from zero (or from one noisy sample) would
+    otherwise take several seconds to settle.
     """
 
-    __slots__ = ("b0", "b1", "b2", "a1", "a2", "n_init", "n", "sums", "s")
+    __slots__ = ("n_init", "n", "sums", "h")
 
-    def __init__(self, k: int, tau_s: float, ts: float) -> None:
-        self.b0, self.b1, self.b2, self.a1, self.a2 = _butterworth2(tau_s, ts)
-        self.n_init = max(1, math.ceil(tau_s / ts - 1e-9))
+    def __init__(self, k: int, warmup_s: float, ts: float) -> None:
+        self.n_init = max(1, math.ceil(warmup_s / ts - 1e-9))
         self.n = 0
         self.sums = [0.0] * k
-        self.s = [0.0] * (2 * k)
+        self.h = [0.0] * (4 * k)  # per channel: x[n-1], x[n-2], y[n-1], y[n-2]
 
-    def step(self, x: Sequence[float]) -> list[float]:
-        """Filter one k-vector; returns the k filtered values (a new list)."""
+    @property
+    def warm(self) -> bool:
+        """True once the warm-up is over and the history holds filter outputs."""
+        return self.n >= self.n_init
+
+    def step(self, x: Sequence[float], coeffs: tuple[float, float, float, float, float]
+             ) -> list[float]:
+        """Filter one k-vector with (b0, b1, b2, a1, a2); returns the k outputs (a new list)."""
         if self.n >= self.n_init:
-            b0, b1, b2, a1, a2 = self.b0, self.b1, self.b2, self.a1, self.a2
-            s = self.s
+            b0, b1, b2, a1, a2 = coeffs
+            h = self.h
             out = []
             j = 0
             for xi in x:
-                y = b0 * xi + s[j]
-                s[j] = b1 * xi - a1 * y + s[j + 1]
-                s[j + 1] = b2 * xi - a2 * y
+                x1 = h[j]
+                y1 = h[j + 2]
+                y = b0 * xi + b1 * x1 + b2 * h[j + 1] - a1 * y1 - a2 * h[j + 3]
+                h[j] = xi
+                h[j + 1] = x1
+                h[j + 2] = y
+                h[j + 3] = y1
                 out.append(y)
-                j += 2
+                j += 4
             return out
         self.n += 1
         sums = self.sums
@@ -142,11 +195,13 @@ class _LowPass:
             sums[i] += xi
         mean = [v / self.n for v in sums]
         if self.n >= self.n_init:
-            # Steady state for a constant input m (output m): s0 = m(1 - b0), s1 = m(b2 - a2).
             for i, m in enumerate(mean):
-                self.s[2 * i] = m * (1.0 - self.b0)
-                self.s[2 * i + 1] = m * (self.b2 - self.a2)
+                self.h[4 * i:4 * i + 4] = [m, m, m, m]
         return mean
+
+    def last(self, i: int) -> float:
+        """Most recent output of channel i (after the warm-up)."""
+        return self.h[4 * i + 2]
 
 
 class TiltEstimator:
@@ -179,6 +234,13 @@ class TiltEstimator:
         pr = p.bias_sigma_rest_dps**2
         self._w_rest = pr * pr / self._v + pr
         self._clip = p.bias_clip_dps * DEG
+        self._acc_coeffs = _butterworth2(p.tau_acc_s, ts)
+        self._rest_coeffs = _butterworth2(p.rest_filter_tau_s, ts)
+        self._coning_k = ts / 12.0
+        self._gate_floor = p.rest_bias_gate_floor_dps * DEG
+        self._gate_k = p.rest_bias_gate_sigma * DEG  # P is in (°/s)²
+        # First-order averaging weight for σ_a and ω̄ (exact discretisation of exp(−t/τ)).
+        self._window_k = 1.0 - math.exp(-ts / p.tau_window_s)
         self._rest_th_gyr2 = (p.rest_gyro_threshold_dps * DEG) ** 2
         self._rest_th_acc2 = p.rest_acc_threshold_ms2**2
         self._seed = (0.0, 0.0, 0.0)
@@ -201,7 +263,10 @@ class TiltEstimator:
         self._rb_lp = _LowPass(2, p.tau_acc_s, ts)
         self._rest_gyr_lp = _LowPass(3, p.rest_filter_tau_s, ts)
         self._rest_acc_lp = _LowPass(3, p.rest_filter_tau_s, ts)
-        self._rest_gyr_mean = (0.0, 0.0, 0.0)
+        self._prev_rate = (0.0, 0.0, 0.0)  # bias-corrected gyro of the previous step (coning)
+        self._rate_mean = 0.0  # ω̄, °/s
+        self._dist_ms = 0.0  # σ_a², (m/s²)²
+        self._tau = p.tau_min_s if p.adaptive_tau else p.tau_acc_s
         self._rest_t = 0.0
         self._at_rest = False
         self._samples = 0
@@ -252,6 +317,11 @@ class TiltEstimator:
         return math.sqrt(max(P[0], P[4], P[8], 0.0)) * DEG
 
     @property
+    def tau_acc(self) -> float:
+        """Time constant of the gravity low-pass in use, s (adaptive unless switched off)."""
+        return self._tau
+
+    @property
     def at_rest(self) -> bool:
         """True while the sensor has been still for at least ``rest_min_time_s``."""
         return self._at_rest
@@ -274,24 +344,34 @@ class TiltEstimator:
         gyroscope.
         """
         self._samples += 1
+        p = self.params
         ts = self._ts
         clip = self._clip
         sbx, sby, sbz = self._seed
 
         # ---- rest detection, gyroscope half: deviation from its own low-pass ----
-        rg = self._rest_gyr_lp.step((gx, gy, gz))
-        rgx, rgy, rgz = rg
+        rgx, rgy, rgz = self._rest_gyr_lp.step((gx, gy, gz), self._rest_coeffs)
         dx, dy, dz = gx - rgx, gy - rgy, gz - rgz
+        bx, by, bz = self._bias
+        P = self._P
+        gate = max(self._gate_floor, self._gate_k * math.sqrt(max(P[0], P[4], P[8], 0.0)))
         if (dx * dx + dy * dy + dz * dz >= self._rest_th_gyr2
-                or abs(rgx - sbx) > clip or abs(rgy - sby) > clip or abs(rgz - sbz) > clip):
-            # Moving, or the reading is too far from the seeded bias to be a bias.
+                or abs(rgx - sbx) > clip or abs(rgy - sby) > clip or abs(rgz - sbz) > clip
+                or abs(rgx - bx) > gate or abs(rgy - by) > gate or abs(rgz - bz) > gate):
+            # Moving, or the reading is too far from the seeded bias (or from what the bias model
+            # allows) to be a bias.
             self._rest_t = 0.0
             self._at_rest = False
-        self._rest_gyr_mean = (rgx, rgy, rgz)
 
         # ---- gyroscope strapdown integration (exact exponential map of the step) ----
-        bx, by, bz = self._bias
         wx, wy, wz = gx - bx, gy - by, gz - bz
+        rate = math.sqrt(wx * wx + wy * wy + wz * wz)
+        if p.coning_correction:
+            px, py, pz = self._prev_rate
+            self._prev_rate = (wx, wy, wz)
+            k = self._coning_k
+            wx, wy, wz = (wx + k * (py * wz - pz * wy), wy + k * (pz * wx - px * wz),
+                          wz + k * (px * wy - py * wx))
         wn = math.sqrt(wx * wx + wy * wy + wz * wz)
         if wn > 1e-12:
             half = wn * self._half_ts
@@ -312,26 +392,44 @@ class TiltEstimator:
             return
 
         # ---- rest detection, accelerometer half ----
-        ra = self._rest_acc_lp.step((ax, ay, az))
+        ra = self._rest_acc_lp.step((ax, ay, az), self._rest_coeffs)
         dx, dy, dz = ax - ra[0], ay - ra[1], az - ra[2]
         if dx * dx + dy * dy + dz * dz >= self._rest_th_acc2:
             self._rest_t = 0.0
             self._at_rest = False
         else:
             self._rest_t += ts
-            if self._rest_t >= self.params.rest_min_time_s:
+            if self._rest_t >= p.rest_min_time_s:
                 self._at_rest = True
 
-        # ---- accelerometer into I (v' = v + w·t + u×t, t = 2·u×v) and low-pass there ----
+        # ---- accelerometer into I: v' = v + w·t + u×t with t = 2·u×v ----
         qw, qx, qy, qz = self._qg
         tx = 2.0 * (qy * az - qz * ay)
         ty = 2.0 * (qz * ax - qx * az)
         tz = 2.0 * (qx * ay - qy * ax)
-        lx, ly, lz = self._acc_lp.step((
-            ax + qw * tx + qy * tz - qz * ty,
-            ay + qw * ty + qz * tx - qx * tz,
-            az + qw * tz + qx * ty - qy * tx,
-        ))
+        ix = ax + qw * tx + qy * tz - qz * ty
+        iy = ay + qw * ty + qz * tx - qx * tz
+        iz = az + qw * tz + qx * ty - qy * tx
+
+        # ---- time constant of the gravity low-pass ----
+        acc_lp = self._acc_lp
+        if p.adaptive_tau:
+            kw = self._window_k
+            self._rate_mean += kw * (rate * _INV_DEG - self._rate_mean)
+            if acc_lp.warm:
+                # Non-gravity acceleration ≈ the I-frame reading minus the gravity estimate.
+                dx = ix - acc_lp.last(0)
+                dy = iy - acc_lp.last(1)
+                dz = iz - acc_lp.last(2)
+                self._dist_ms += kw * (dx * dx + dy * dy + dz * dz - self._dist_ms)
+            tau = p.tau_gain * math.sqrt(math.sqrt(self._dist_ms)
+                                         / max(self._rate_mean, p.tau_rate_floor_dps))
+            tau = min(max(tau, p.tau_min_s), p.tau_max_s)
+            self._tau = tau
+            coeffs = _butterworth2(tau, ts)
+        else:
+            coeffs = self._acc_coeffs
+        lx, ly, lz = acc_lp.step((ix, iy, iz), coeffs)
 
         # ---- filtered gravity into the earth frame with the current correction ----
         cw, cx, cy, cz = self._qa
@@ -364,7 +462,6 @@ class TiltEstimator:
         n = 1.0 / math.sqrt(nw * nw + nx * nx + ny * ny + nz * nz)
         self._qa = (nw * n, nx * n, ny * n, nz * n)
 
-        p = self.params
         if not (p.motion_bias_estimation or p.rest_bias_estimation):
             return
 
@@ -384,8 +481,8 @@ class TiltEstimator:
         # bias as seen through that filter, so the model must go through it too.
         rbx = r[0] * bx + r[1] * by + r[2] * bz
         rby = r[3] * bx + r[4] * by + r[5] * bz
-        rl = self._r_lp.step(r)
-        rbl = self._rb_lp.step((rbx, rby))
+        rl = self._r_lp.step(r, coeffs)
+        rbl = self._rb_lp.step((rbx, rby), coeffs)
 
         P = self._P
         if P[0] < self._p0:

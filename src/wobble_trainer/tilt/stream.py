@@ -28,9 +28,10 @@ ANGLE_DTYPE = np.dtype([("t", "f8"), ("pitch", "f8"), ("roll", "f8")])
 
 @dataclass
 class TiltStream:
-    """Board angles from a :class:`~wobble_trainer.sampling.ring.RingReader`."""
+    """Board angles from a :class:`~wobble_trainer.sampling.ring.RingReader` (live), or from
+    sample batches handed to :meth:`process` (a recording)."""
 
-    reader: RingReader
+    reader: RingReader | None
     rate_hz: float
     calibration: Calibration
 
@@ -44,7 +45,11 @@ class TiltStream:
 
     def update(self) -> np.ndarray:
         """Process every new sample; returns their angles (:data:`ANGLE_DTYPE` rows)."""
-        samples = self.reader.read_new()
+        assert self.reader is not None, "a TiltStream without a reader takes process()"
+        return self.process(self.reader.read_new())
+
+    def process(self, samples: np.ndarray) -> np.ndarray:
+        """Run the estimator over ``samples`` (:data:`SAMPLE_DTYPE` rows) in order."""
         n = len(samples)
         out = np.empty(n, dtype=ANGLE_DTYPE)
         if n == 0:
@@ -70,3 +75,8 @@ class TiltStream:
         self.latest = angles[n - 1]
         self.latest_t = float(samples["t"][-1])
         return out
+
+
+def angles_for_samples(samples: np.ndarray, rate_hz: float, calibration: Calibration) -> np.ndarray:
+    """Board angles of a whole recording, exactly as the live path computes them."""
+    return TiltStream(None, rate_hz, calibration).process(samples)

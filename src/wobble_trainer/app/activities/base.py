@@ -1,0 +1,126 @@
+"""What every timed activity shares: 3-2-1 countdown, pause and resume, the end and results.
+
+A countdown beeps each second and says GO (DOMAIN.md §7: eyes-closed users need the sounds).
+The activity pauses by itself while the sensor is lost or nobody is on the board, and with the
+PAUSE command (the hardware button's short press); MENU leaves. Time only runs while running.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+import pygame
+
+from wobble_trainer.app.controls import Command
+from wobble_trainer.app.layout import ACCENT, BACKGROUND, Layout
+from wobble_trainer.app.scene import AppContext, Scene, Tick
+from wobble_trainer.app.widgets import draw_pause_veil
+from wobble_trainer.feedback.cues import Cue
+
+COUNTDOWN_S = 3
+
+
+class Phase(StrEnum):
+    COUNTDOWN = "countdown"
+    RUNNING = "running"
+    DONE = "done"
+
+
+class TimedActivity(Scene):
+    """Subclasses implement :meth:`step` (running logic), :meth:`draw` and :meth:`results`."""
+
+    name = ""
+
+    def __init__(self, app: AppContext) -> None:
+        super().__init__(app)
+        self.phase = Phase.COUNTDOWN
+        self.countdown_left = float(COUNTDOWN_S)
+        self._last_count = COUNTDOWN_S + 1
+        self.elapsed = 0.0
+        self.user_paused = False
+        self.auto_paused = False
+
+    @property
+    def paused(self) -> bool:
+        return self.user_paused or self.auto_paused
+
+    def update(self, dt: float, tick: Tick) -> None:
+        self.auto_paused = not tick.active
+        if self.paused or self.phase is Phase.DONE:
+            return
+        if self.phase is Phase.COUNTDOWN:
+            count = int(self.countdown_left + 0.999)
+            if count < self._last_count and count > 0:
+                self._last_count = count
+                self.app.feedback.cue(Cue.COUNTDOWN)
+            self.countdown_left -= dt
+            if self.countdown_left <= 1e-9:
+                self.phase = Phase.RUNNING
+                self.app.feedback.cue(Cue.GO)
+                self.start()
+            return
+        self.elapsed += dt
+        self.step(dt, tick)
+
+    def finish(self) -> None:
+        """End the activity (from :meth:`step`): end tone, results screen."""
+        if self.phase is Phase.DONE:
+            return
+        self.phase = Phase.DONE
+        self.app.feedback.cue(Cue.END)
+        self.app.feedback.set_targets(None)
+        from wobble_trainer.app.scenes.menus import ResultsScene
+
+        heading, lines, key, score = self.results()
+        best = False
+        if self.app.records is not None and key is not None and score is not None:
+            best = self.app.records.submit(key, score)
+        self.app.results.append({"activity": self.name, "lines": lines, "score": score})
+        self.app.replace(ResultsScene(self.app, heading, lines, best))
+
+    def command(self, command: Command) -> None:
+        if command is Command.PAUSE:
+            self.user_paused = not self.user_paused
+        elif command in (Command.MENU, Command.BACK):
+            self.app.feedback.set_targets(None)
+            self.app.pop()
+        elif command is Command.SELECT and self.user_paused:
+            self.user_paused = False
+
+    def exit(self) -> None:
+        self.app.feedback.set_targets(None)
+
+    def render(self, surface: pygame.Surface, layout: Layout) -> None:
+        surface.fill(BACKGROUND)
+        self.draw(surface, layout)
+        if self.phase is Phase.COUNTDOWN:
+            layout.text(
+                surface,
+                str(max(1, int(self.countdown_left + 0.999))),
+                layout.title_size * 2,
+                (layout.width // 2, layout.height // 2),
+                ACCENT,
+            )
+        if self.auto_paused:
+            draw_pause_veil(
+                surface,
+                layout,
+                "Paused",
+                "Waiting for the sensor and for you to stand on the board",
+            )
+        elif self.user_paused:
+            draw_pause_veil(surface, layout, "Paused", "Press the button to go on")
+
+    # -- for subclasses ------------------------------------------------------------------------
+    def start(self) -> None:
+        """The countdown ended: running starts now."""
+
+    def step(self, dt: float, tick: Tick) -> None:
+        """One running logic step."""
+
+    def draw(self, surface: pygame.Surface, layout: Layout) -> None:
+        """Draw the activity (the countdown and pause veils are drawn on top)."""
+
+    def results(self) -> tuple[str, list[str], str | None, float | None]:
+        """Heading, lines to show, personal-best key and score (higher is better)."""
+        return self.title, [], None, None

@@ -1,0 +1,133 @@
+"""``wobble run``: put the pieces together and start the trainer app."""
+
+from __future__ import annotations
+
+import argparse
+import random
+import sys
+
+from wobble_trainer.app.scene import ACTIVITIES
+
+
+def add_run_arguments(parser: argparse.ArgumentParser) -> None:
+    import wobble_trainer.app.activities  # noqa: F401  (registers the activities)
+
+    names = ", ".join(sorted(ACTIVITIES))
+    parser.epilog = (parser.epilog or "") + f"activities: {names}"
+    parser.add_argument(
+        "--sim",
+        action="store_true",
+        help="the simulated board: the simulated person follows the autopilot, "
+        "W/A/S/D or the right mouse button (P toggles the autopilot)",
+    )
+    parser.add_argument("--chip", default="MPU-6050", help="simulated chip with --sim")
+    parser.add_argument("--skill", type=float, default=0.7, help="simulated person's skill 0..1")
+    parser.add_argument("--seed", type=int, default=1, help="simulator random seed")
+    parser.add_argument("--replay", metavar="FILE", help="play a recording instead of the IMU")
+    parser.add_argument("--bus", type=int, default=None, help="I2C bus number (default: probe)")
+    parser.add_argument("--rate", type=float, default=1000.0, help="IMU data rate, Hz (1000)")
+    parser.add_argument("--fullscreen", action="store_true", help="use the whole screen")
+    parser.add_argument("--size", default="800x480", help="window size WxH (800x480)")
+    parser.add_argument(
+        "--headless", action="store_true", help="draw off-screen, no sound (tests and demos)"
+    )
+    parser.add_argument(
+        "--activity",
+        metavar="NAME",
+        choices=sorted(ACTIVITIES),
+        help=f"start this activity at once: {names}",
+    )
+    parser.add_argument("--seconds", type=float, default=None, help="quit after this long")
+    parser.add_argument("--screenshot", metavar="FILE.png", help="save the last frame")
+
+
+def _size(text: str) -> tuple[int, int]:
+    try:
+        w, h = (int(v) for v in text.lower().split("x"))
+    except ValueError:
+        raise SystemExit(f"--size wants WIDTHxHEIGHT, e.g. 800x480, not {text!r}") from None
+    return w, h
+
+
+def run_app(args: argparse.Namespace) -> int:
+    from wobble_trainer.app.shell import use_headless_drivers
+
+    if args.headless:
+        use_headless_drivers()
+    from wobble_trainer.app.records import Records
+    from wobble_trainer.app.scene import AppContext
+    from wobble_trainer.app.scenes.menus import StartScene, activity_flow
+    from wobble_trainer.app.shell import LiveAngles, TrainerApp
+    from wobble_trainer.app.sound import SoundFeedback
+    from wobble_trainer.cli import _load_calibration, _start_runner, calibration_for_recording
+    from wobble_trainer.feedback.base import FeedbackGroup
+    from wobble_trainer.hardware.detect import ImuNotFoundError
+    from wobble_trainer.hardware.imu import ImuSettings
+    from wobble_trainer.paths import state_dir
+    from wobble_trainer.sampling.runner import SimSpec, SourceSpec
+    from wobble_trainer.tilt.calibration import calibration_path, save
+    from wobble_trainer.tilt.calibration_session import device_identity
+
+    settings = ImuSettings(odr_hz=args.rate)
+    if args.replay:
+        from wobble_trainer.sampling.recording import read_recording
+
+        spec = SourceSpec(
+            kind="replay", settings=settings, replay_path=args.replay, replay_loop=True
+        )
+        calibration, warning = calibration_for_recording(read_recording(args.replay), None)
+        if warning:
+            print(warning, file=sys.stderr)
+    elif args.sim:
+        spec = SourceSpec(
+            kind="sim",
+            settings=settings,
+            sim=SimSpec(chip=args.chip, seed=args.seed, skill=args.skill),
+        )
+        calibration = None
+    else:
+        from wobble_trainer.cli import source_spec_from_args
+
+        try:
+            spec = source_spec_from_args(args)
+        except ImuNotFoundError as exc:
+            print(exc, file=sys.stderr)
+            print("\\nTo try the trainer without an IMU: wobble --sim", file=sys.stderr)
+            return 2
+        calibration = None
+    runner = _start_runner(spec)
+    if runner is None:
+        return 1
+    try:
+        device = device_identity(runner.info) if spec.kind != "replay" else None
+        if calibration is None:
+            loaded = _load_calibration(runner.info)
+            if not loaded.ok:
+                print(loaded.message, file=sys.stderr)
+            calibration = loaded.calibration
+        feed = LiveAngles(runner, calibration)
+        sound = SoundFeedback()
+        directory = state_dir()
+        context = AppContext(
+            calibration=calibration,
+            feedback=FeedbackGroup(sound),
+            rng=random.Random(),
+            records=Records(directory / "records.json"),
+            sample_reader=feed.sample_reader,
+            sound=sound,
+            device=device,
+        )
+
+        def store(new_calibration) -> None:
+            save(new_calibration, calibration_path(directory, device))
+            context.calibration = new_calibration
+            feed.set_calibration(new_calibration)
+
+        context.save_calibration = store
+        context.push(StartScene(context))
+        if args.activity:
+            activity_flow(context, ACTIVITIES[args.activity])()
+        app = TrainerApp(feed, context, size=_size(args.size), fullscreen=args.fullscreen)
+        return app.run(seconds=args.seconds, screenshot=args.screenshot)
+    finally:
+        runner.close()

@@ -1,0 +1,212 @@
+"""The home flow: start → safety check → warm-up → choose an activity → (calibrate) → play →
+results → back. Every screen is a lean menu (or a tap, a key, the button)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pygame
+
+from wobble_trainer.app.controls import Command, LeanMenu
+from wobble_trainer.app.layout import ACCENT, BACKGROUND, MUTED, Layout
+from wobble_trainer.app.scene import ACTIVITIES, Activity, AppContext, Scene, Tick
+from wobble_trainer.app.widgets import draw_lean_menu
+from wobble_trainer.feedback.cues import Cue
+from wobble_trainer.units import DEG
+
+AUTOPILOT_LEAN = 12.0 * DEG
+"""How far the simulated person leans to work a menu."""
+
+
+class MenuScene(Scene):
+    """A title, a message and options chosen hands-free."""
+
+    message = ""
+    options: list[str] = []
+    allow_back = True
+
+    def __init__(self, app: AppContext) -> None:
+        super().__init__(app)
+        self.menu = LeanMenu(len(self.options), allow_back=self.allow_back)
+        self._shown_for = 0.0
+
+    def enter(self) -> None:
+        self.menu = LeanMenu(len(self.options), allow_back=self.allow_back)
+        self._shown_for = 0.0
+
+    resume = enter
+
+    def update(self, dt: float, tick: Tick) -> None:
+        self._shown_for += dt
+        result = self.menu.update(dt, tick.angles)
+        if result in (Command.LEFT, Command.RIGHT):
+            self.app.feedback.cue(Cue.SELECT)
+        elif result is Command.SELECT:
+            self.app.feedback.cue(Cue.SELECT)
+            self.choose(self.menu.highlight)
+        elif result is Command.BACK:
+            self.back()
+
+    def command(self, command: Command) -> None:
+        if command in (Command.PAUSE,):
+            command = Command.SELECT  # the hardware button's short press starts/confirms
+        if command is Command.MENU:
+            self.app.home()
+            return
+        self.menu.press(command)
+
+    def choose(self, index: int) -> None:
+        """An option was chosen."""
+
+    def back(self) -> None:
+        self.app.pop()
+
+    def render(self, surface: pygame.Surface, layout: Layout) -> None:
+        self.buttons = []
+        surface.fill(BACKGROUND)
+        y = layout.title(surface, self.title)
+        if self.message:
+            area = pygame.Rect(
+                layout.margin * 2, y, layout.width - 4 * layout.margin, layout.height // 3
+            )
+            y += layout.wrapped(surface, self.message, layout.small_size, area) + layout.margin
+        draw_lean_menu(surface, layout, self.options, self.menu, y, self.buttons)
+
+    def autopilot(self, tick: Tick) -> tuple[float, float] | None:
+        # Stand level for a moment (arms the menu), then lean forward until it chooses.
+        if self._shown_for < 1.5:
+            return (0.0, 0.0)
+        return (AUTOPILOT_LEAN, 0.0)
+
+
+class StartScene(MenuScene):
+    title = "Wobble Trainer"
+    message = "Stand on the board. Lean forward and hold to start."
+    options = ["Start"]
+    allow_back = False
+
+    def choose(self, index: int) -> None:
+        self.app.push(SafetyScene(self.app))
+
+    def render(self, surface: pygame.Surface, layout: Layout) -> None:
+        super().render(surface, layout)
+        if self.app.calibration.uncalibrated:
+            layout.text(
+                surface,
+                "Board not calibrated yet: it will be done first.",
+                layout.small_size,
+                (layout.width // 2, layout.height - layout.margin * 3),
+                MUTED,
+            )
+
+
+class SafetyScene(MenuScene):
+    title = "Before you start"
+    message = "Is your ankle swollen, painful or freshly injured?"
+    options = ["No", "Yes"]
+
+    def choose(self, index: int) -> None:
+        if index == 1:
+            self.app.replace(RestScene(self.app))
+        else:
+            self.app.replace(WarmUpScene(self.app))
+
+
+class RestScene(MenuScene):
+    title = "Rest today"
+    message = (
+        "A swollen, painful or freshly injured ankle needs rest, not training. "
+        "Cool it, raise it, and try again when it has settled. "
+        "If it keeps giving way, or you keep spraining it, see a physiotherapist."
+    )
+    options = ["OK"]
+    allow_back = False
+
+    def choose(self, index: int) -> None:
+        self.app.home()
+
+
+class WarmUpScene(MenuScene):
+    title = "Warm up, stay safe"
+    message = (
+        "Warm up first: march on the spot for a minute and circle each ankle. "
+        "Stand next to a wall, rail or chair you can grab. Start easy."
+    )
+    options = ["I am ready"]
+
+    def choose(self, index: int) -> None:
+        self.app.replace(ActivityMenuScene(self.app))
+
+
+def activity_flow(app: AppContext, activity: Activity) -> Callable[[], None]:
+    """Start ``activity``, calibrating first when the board is not calibrated."""
+
+    def start() -> None:
+        if app.calibration.uncalibrated and not activity.seated:
+            from wobble_trainer.app.scenes.calibrate import CalibrationScene
+
+            app.push(CalibrationScene(app, then=activity))
+        else:
+            app.push(activity.factory(app))
+
+    return start
+
+
+class ActivityMenuScene(MenuScene):
+    title = "Choose an activity"
+
+    def __init__(self, app: AppContext) -> None:
+        self.activities = list(ACTIVITIES.values())
+        self.options = [a.title for a in self.activities]
+        super().__init__(app)
+
+    def choose(self, index: int) -> None:
+        activity_flow(self.app, self.activities[index])()
+
+    def back(self) -> None:
+        self.app.home()
+
+    def render(self, surface: pygame.Surface, layout: Layout) -> None:
+        super().render(surface, layout)
+        chosen = self.activities[self.menu.highlight]
+        layout.text(
+            surface,
+            chosen.description,
+            layout.small_size,
+            (layout.width // 2, layout.height - layout.margin * 3),
+            ACCENT,
+        )
+
+
+class ResultsScene(MenuScene):
+    """Shows an activity's score lines; leaning forward goes back to the menu."""
+
+    title = "Results"
+    options = ["Done"]
+
+    def __init__(self, app: AppContext, heading: str, lines: list[str], best: bool = False):
+        super().__init__(app)
+        self.heading = heading
+        self.lines = lines
+        self.best = best
+
+    def choose(self, index: int) -> None:
+        self.app.pop()
+
+    def render(self, surface: pygame.Surface, layout: Layout) -> None:
+        self.buttons = []
+        surface.fill(BACKGROUND)
+        y = layout.title(surface, self.heading)
+        if self.best:
+            y = layout.text(
+                surface,
+                "New personal best!",
+                layout.body_size,
+                (layout.width // 2, y + layout.body_size // 2),
+                ACCENT,
+            ).bottom
+        for line in self.lines:
+            y = layout.text(
+                surface, line, layout.body_size, (layout.width // 2, y + layout.body_size // 2 + 4)
+            ).bottom
+        draw_lean_menu(surface, layout, self.options, self.menu, y + layout.margin, self.buttons)

@@ -1,0 +1,227 @@
+"""The app's main loop: angles in, fixed-step scene logic, drawing, input, and the simulated
+person's lean.
+
+Each frame: the angle feed runs the estimator over every new sample; the scene's logic runs in
+fixed :data:`~wobble_trainer.app.scene.LOGIC_DT` steps for the time that passed; the scene draws
+once. Rendering never waits for the sampler, which runs in its own process.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from wobble_trainer.app.controls import Command
+from wobble_trainer.app.layout import Layout
+from wobble_trainer.app.presence import PresenceDetector
+from wobble_trainer.app.scene import LOGIC_DT, AppContext, Tick
+from wobble_trainer.app.widgets import draw_pause_veil
+from wobble_trainer.tilt.board_angles import BoardAngles
+from wobble_trainer.tilt.calibration import Calibration
+from wobble_trainer.tilt.stream import TiltStream
+from wobble_trainer.units import DEG
+
+SENSOR_TIMEOUT_S = 0.3
+"""No new sample for this long means the sensor is lost (shown, activities pause)."""
+
+MAX_STEPS_PER_FRAME = 10
+"""After a stall, logic catches up at most this many steps (the rest of the time is dropped)."""
+
+
+def _keymap() -> dict[int, Command]:
+    import pygame
+
+    return {
+        pygame.K_LEFT: Command.LEFT,
+        pygame.K_RIGHT: Command.RIGHT,
+        pygame.K_UP: Command.UP,
+        pygame.K_DOWN: Command.DOWN,
+        pygame.K_RETURN: Command.SELECT,
+        pygame.K_KP_ENTER: Command.SELECT,
+        pygame.K_ESCAPE: Command.BACK,
+        pygame.K_BACKSPACE: Command.BACK,
+        pygame.K_SPACE: Command.PAUSE,
+        pygame.K_m: Command.MENU,
+        pygame.K_TAB: Command.MENU,
+    }
+
+
+class LiveAngles:
+    """Board angles from a running :class:`~wobble_trainer.sampling.runner.SamplerRunner`."""
+
+    def __init__(self, runner: Any, calibration: Calibration) -> None:
+        self.runner = runner
+        self.rate_hz = float(runner.info.get("config", {}).get("odr_hz") or 1000.0)
+        self.simulated = runner.spec.kind == "sim"
+        self.set_calibration(calibration)
+        self._last_sample_at = time.monotonic()
+        self.last_sample_t: float | None = None
+
+    def set_calibration(self, calibration: Calibration) -> None:
+        self.stream = TiltStream(self.runner.ring.reader(), self.rate_hz, calibration)
+
+    def sample_reader(self) -> Any:
+        return self.runner.ring.reader()
+
+    def poll(self) -> BoardAngles | None:
+        new = self.stream.update()
+        now = time.monotonic()
+        if len(new):
+            self._last_sample_at = now
+            self.last_sample_t = float(new["t"][-1])
+        if now - self._last_sample_at > SENSOR_TIMEOUT_S:
+            return None
+        return self.stream.latest
+
+    def lean(self, pitch: float, roll: float) -> None:
+        if self.simulated:
+            self.runner.set_lean_target(pitch, roll)
+
+
+@dataclass
+class ManualLean:
+    """The simulated person steered by hand: keys W/A/S/D or the right mouse button."""
+
+    pitch: float = 0.0
+    roll: float = 0.0
+    active: bool = False
+
+
+class TrainerApp:
+    """Owns the window and runs the loop until quit (or ``seconds`` of wall time)."""
+
+    def __init__(
+        self,
+        feed: Any,
+        context: AppContext,
+        *,
+        size: tuple[int, int] = (800, 480),
+        fullscreen: bool = False,
+        on_frame: Callable[[TrainerApp], None] | None = None,
+    ) -> None:
+        import pygame
+
+        pygame.init()
+        flags = pygame.FULLSCREEN if fullscreen else pygame.RESIZABLE
+        self.screen = pygame.display.set_mode(size if not fullscreen else (0, 0), flags)
+        pygame.display.set_caption("Wobble Trainer")
+        self.layout = Layout(*self.screen.get_size())
+        self.feed = feed
+        self.app = context
+        self.presence = PresenceDetector(context.edge_angles)
+        self.keys = _keymap()
+        self.manual = ManualLean()
+        self.on_frame = on_frame
+        self.logic_time = 0.0
+        self.frames = 0
+        self._accumulator = 0.0
+        self.angles: BoardAngles | None = None
+
+    def handle_events(self) -> None:
+        import pygame
+
+        scene = self.app.scene
+        for event in pygame.event.get():
+            if event.type == pygame.QUIT:
+                self.app.quit_requested = True
+            elif event.type == pygame.VIDEORESIZE:
+                self.screen = pygame.display.set_mode(event.size, pygame.RESIZABLE)
+                self.layout = Layout(*self.screen.get_size())
+            elif event.type == pygame.KEYDOWN:
+                if event.key == pygame.K_q and event.mod & pygame.KMOD_CTRL:
+                    self.app.quit_requested = True
+                elif event.key == pygame.K_p and self.feed.simulated:
+                    self.app.autopilot = not self.app.autopilot
+                elif event.key in self.keys and scene is not None:
+                    scene.command(self.keys[event.key])
+            elif event.type == pygame.MOUSEBUTTONDOWN and event.button == 1 and scene:
+                scene.click(event.pos)
+        if self.feed.simulated:
+            self._manual_lean(pygame)
+
+    def _manual_lean(self, pygame: Any) -> None:
+        pressed = pygame.key.get_pressed()
+        full = 12.0 * DEG
+        pitch = (pressed[pygame.K_w] - pressed[pygame.K_s]) * full
+        roll = (pressed[pygame.K_d] - pressed[pygame.K_a]) * full
+        if pygame.mouse.get_pressed()[2]:
+            x, y = pygame.mouse.get_pos()
+            half = self.layout.short / 2
+            roll = max(-1.0, min(1.0, (x - self.layout.width / 2) / half)) * full * 1.5
+            pitch = max(-1.0, min(1.0, (self.layout.height / 2 - y) / half)) * full * 1.5
+        self.manual = ManualLean(pitch, roll, bool(pitch or roll))
+
+    def step_logic(self, elapsed: float) -> None:
+        """Run the fixed logic steps that ``elapsed`` seconds of wall time hold."""
+        self._accumulator = min(self._accumulator + elapsed, MAX_STEPS_PER_FRAME * LOGIC_DT)
+        while self._accumulator >= LOGIC_DT - 1e-12:
+            self._accumulator -= LOGIC_DT
+            self.logic_time += LOGIC_DT
+            on_board = self.presence.update(LOGIC_DT, self.angles)
+            tick = Tick(self.logic_time, self.angles, on_board)
+            scene = self.app.scene
+            if scene is None:
+                return
+            scene.update(LOGIC_DT, tick)
+
+    def steer_simulation(self) -> None:
+        if not self.feed.simulated:
+            return
+        if self.manual.active:
+            self.feed.lean(self.manual.pitch, self.manual.roll)
+        elif self.app.autopilot and self.app.scene is not None:
+            tick = Tick(self.logic_time, self.angles)
+            self.feed.lean(*(self.app.scene.autopilot(tick) or (0.0, 0.0)))
+
+    def render(self) -> None:
+        import pygame
+
+        scene = self.app.scene
+        if scene is not None:
+            scene.render(self.screen, self.layout)
+        if self.angles is None:
+            draw_pause_veil(
+                self.screen,
+                self.layout,
+                "Sensor lost",
+                "Check the cable to the board. Waiting for it...",
+            )
+        pygame.display.flip()
+
+    def run(self, seconds: float | None = None, screenshot: str | None = None) -> int:
+        import pygame
+
+        clock = pygame.time.Clock()
+        started = last = time.monotonic()
+        try:
+            while not self.app.quit_requested and self.app.scene is not None:
+                now = time.monotonic()
+                if seconds is not None and now - started >= seconds:
+                    break
+                self.angles = self.feed.poll()
+                self.handle_events()
+                self.steer_simulation()
+                self.step_logic(now - last)
+                last = now
+                self.render()
+                self.frames += 1
+                if self.on_frame is not None:
+                    self.on_frame(self)
+                clock.tick(60)
+            if screenshot:
+                Path(screenshot).parent.mkdir(parents=True, exist_ok=True)
+                pygame.image.save(self.screen, screenshot)
+        finally:
+            self.app.feedback.close()
+            pygame.quit()
+        return 0
+
+
+def use_headless_drivers() -> None:
+    """Draw off-screen and play no sound (tests, demos on a server)."""
+    os.environ["SDL_VIDEODRIVER"] = "dummy"
+    os.environ["SDL_AUDIODRIVER"] = "dummy"

@@ -1,0 +1,441 @@
+"""``wobble bench tilt``: inclination accuracy and per-sample cost of our estimator vs anchors.
+
+Two sections:
+
+* Real recordings (BROAD, ``broad_npz``; error definition in its README): inclination RMSE per
+  trial over the ``movement`` samples (NaN truth rows skipped), mean, worst, mean over trials
+  10-14 (slow translations, the closest to a wobble board), and µs per sample of the per-sample
+  (live) path. Anchors, each used only if installed (optional ``bench`` extra): ``vqf`` (online
+  ``VQF``, default parameters), ``imufusion`` (``Ahrs``, default settings at the data rate),
+  ``ahrs`` (``Madgwick``, 6D, default gain).
+* Simulator (``wobble_trainer.sim.board.simulate``): wobble-board motion, single leg, eyes closed,
+  low and high skill, for an ideal sensor (the estimator's own error) and an MPU-6050 with its
+  errors after the calibration the app does (gyro bias from a 2 s still capture subtracted; level
+  capture: the measured "up" at level defines up, so the accelerometer offset's constant tilt
+  is removed). RMSE and max error after a 5 s start-up.
+
+Every estimator gets the same input; all run single-threaded in this process.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from wobble_trainer.bench.report import format_table
+from wobble_trainer.tilt.estimator import TiltEstimator, estimate_orientation
+from wobble_trainer.units import DEG, STANDARD_GRAVITY
+
+ENV_DATA_DIR = "WOBBLE_BROAD_DIR"
+"""Environment variable overriding the default data directory."""
+
+TRANSLATION_TRIALS = range(10, 15)
+"""Trial numbers of BROAD's slow translations (10-14), summarised separately."""
+
+SIM_RATE_HZ = 200.0
+SIM_SKIP_S = 5.0
+"""Start-up excluded from the simulator errors (every estimator starts from identity)."""
+
+QuatBatch = Callable[[np.ndarray, np.ndarray, float], np.ndarray]
+"""(acc (N,3) m/s², gyr (N,3) rad/s, rate_hz) → (N,4) quaternions (w,x,y,z) sensor→earth."""
+Timer = Callable[[np.ndarray, np.ndarray, float], float]
+"""(acc, gyr, rate_hz) → µs per sample of the per-sample update."""
+
+
+class BenchDataError(RuntimeError):
+    """The recordings directory was not found or holds no trials."""
+
+
+@dataclass(frozen=True)
+class Estimator:
+    """One estimator under test: a batch run for accuracy, a per-sample loop for timing."""
+
+    name: str
+    batch: QuatBatch
+    time_per_sample: Timer
+
+
+# -- estimators ----------------------------------------------------------------------------------
+
+
+def _time_loop(step: Callable[[int], None], n: int, repeats: int = 3) -> float:
+    """Best of ``repeats`` runs of step(0..n-1), µs per call (best: least disturbed by others)."""
+    best = math.inf
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        for i in range(n):
+            step(i)
+        best = min(best, time.perf_counter() - t0)
+    return best / n * 1e6
+
+
+def _ours() -> Estimator:
+    def timer(acc: np.ndarray, gyr: np.ndarray, rate_hz: float) -> float:
+        est = TiltEstimator(rate_hz)
+        # The live path receives plain floats per sample: prepare them outside the timing.
+        rows = [tuple(a) + tuple(g) for a, g in zip(acc.tolist(), gyr.tolist(), strict=True)]
+        update = est.update
+        return _time_loop(lambda i: update(*rows[i]), len(rows))
+
+    return Estimator("ours", estimate_orientation, timer)
+
+
+def _vqf() -> Estimator | None:
+    try:
+        from vqf import VQF
+    except ImportError:
+        return None
+
+    def batch(acc: np.ndarray, gyr: np.ndarray, rate_hz: float) -> np.ndarray:
+        out = VQF(1.0 / rate_hz).updateBatch(np.ascontiguousarray(gyr), np.ascontiguousarray(acc))
+        return np.asarray(out["quat6D"])
+
+    def timer(acc: np.ndarray, gyr: np.ndarray, rate_hz: float) -> float:
+        v = VQF(1.0 / rate_hz)
+        a_rows = [np.ascontiguousarray(r) for r in acc]
+        g_rows = [np.ascontiguousarray(r) for r in gyr]
+        update = v.update
+        return _time_loop(lambda i: update(g_rows[i], a_rows[i]), len(a_rows))
+
+    return Estimator("vqf", batch, timer)
+
+
+def _imufusion() -> Estimator | None:
+    try:
+        import imufusion
+    except ImportError:
+        return None
+
+    def make(rate_hz: float) -> imufusion.Ahrs:
+        ahrs = imufusion.Ahrs()
+        # Default settings, except that the sample rate must be the data's.
+        ahrs.set_settings(imufusion.AhrsSettings(sample_rate=rate_hz))
+        ahrs.set_sample_period(1.0 / rate_hz)
+        return ahrs
+
+    def batch(acc: np.ndarray, gyr: np.ndarray, rate_hz: float) -> np.ndarray:
+        ahrs = make(rate_hz)
+        acc_g = acc / STANDARD_GRAVITY
+        gyr_dps = gyr / DEG
+        out = np.empty((len(acc), 4))
+        for i in range(len(acc)):
+            ahrs.update_no_magnetometer(gyr_dps[i], acc_g[i])
+            out[i] = ahrs.get_quaternion()
+        return out
+
+    def timer(acc: np.ndarray, gyr: np.ndarray, rate_hz: float) -> float:
+        ahrs = make(rate_hz)
+        a_rows = list(acc / STANDARD_GRAVITY)
+        g_rows = list(gyr / DEG)
+        update = ahrs.update_no_magnetometer
+        return _time_loop(lambda i: update(g_rows[i], a_rows[i]), len(a_rows))
+
+    return Estimator("imufusion", batch, timer)
+
+
+def _madgwick() -> Estimator | None:
+    try:
+        from ahrs.filters import Madgwick
+    except ImportError:
+        return None
+
+    def batch(acc: np.ndarray, gyr: np.ndarray, rate_hz: float) -> np.ndarray:
+        return np.asarray(Madgwick(gyr=gyr, acc=acc, frequency=rate_hz).Q)
+
+    def timer(acc: np.ndarray, gyr: np.ndarray, rate_hz: float) -> float:
+        filt = Madgwick(frequency=rate_hz)
+        q = [np.array([1.0, 0.0, 0.0, 0.0])]
+        a_rows = list(acc)
+        g_rows = list(gyr)
+
+        def step(i: int) -> None:
+            q[0] = filt.updateIMU(q[0], g_rows[i], a_rows[i])
+
+        return _time_loop(step, len(a_rows))
+
+    return Estimator("madgwick", batch, timer)
+
+
+def available_estimators() -> list[Estimator]:
+    """Ours first, then every installed anchor."""
+    found = [_ours()]
+    for factory in (_vqf, _imufusion, _madgwick):
+        est = factory()
+        if est is not None:
+            found.append(est)
+    return found
+
+
+# -- error measure -------------------------------------------------------------------------------
+
+
+def up_in_sensor(q: np.ndarray) -> np.ndarray:
+    """(N, 3) earth z in the sensor frame, R(q)ᵀ·ẑ, for (N, 4) quaternions sensor→earth."""
+    q = np.asarray(q, dtype=float)
+    w, x, y, z = q[:, 0], q[:, 1], q[:, 2], q[:, 3]
+    up = np.stack([2.0 * (x * z - w * y), 2.0 * (y * z + w * x), 1.0 - 2.0 * (x * x + y * y)], 1)
+    return up / np.sum(q * q, axis=1, keepdims=True)  # tolerate slightly non-unit inputs
+
+
+def angle_between_deg(u: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """(N,) angle between row vectors, degrees (atan2 form: accurate near 0°)."""
+    cross = np.linalg.norm(np.cross(u, v), axis=1)
+    return np.degrees(np.arctan2(cross, np.sum(u * v, axis=1)))
+
+
+def inclination_error_deg(q_est: np.ndarray, q_true: np.ndarray) -> np.ndarray:
+    """(N,) angle between estimated and true "up" in the sensor frame; NaN where truth is NaN."""
+    return angle_between_deg(up_in_sensor(q_est), up_in_sensor(q_true))
+
+
+def trial_rmse(err_deg: np.ndarray, movement: np.ndarray) -> float:
+    """RMSE over the ``movement`` samples, skipping NaN rows."""
+    sel = np.asarray(movement, dtype=bool) & np.isfinite(err_deg)
+    if not sel.any():
+        return math.nan
+    return float(np.sqrt(np.mean(err_deg[sel] ** 2)))
+
+
+# -- the recordings ------------------------------------------------------------------------------
+
+
+def default_data_dir(explicit: str | None = None) -> Path:
+    """--data, else $WOBBLE_BROAD_DIR, else ``../shared/broad_npz`` of the repo root or the cwd."""
+    if explicit:
+        candidates = [Path(explicit)]
+    elif os.environ.get(ENV_DATA_DIR):
+        candidates = [Path(os.environ[ENV_DATA_DIR])]
+    else:
+        repo_root = Path(__file__).resolve().parents[3]
+        candidates = [repo_root.parent / "shared" / "broad_npz",
+                      Path.cwd().parent / "shared" / "broad_npz",
+                      Path.cwd() / "shared" / "broad_npz"]
+    for path in candidates:
+        if path.is_dir() and any(path.glob("*.npz")):
+            return path
+    where = ", ".join(str(p) for p in candidates)
+    raise BenchDataError(
+        f"no BROAD recordings (*.npz) found in {where}; pass --data DIR or set {ENV_DATA_DIR}"
+    )
+
+
+def trial_number(name: str) -> int | None:
+    """Leading trial number of a file name such as ``10_undisturbed_slow_translation_A``."""
+    head = name.split("_", 1)[0]
+    return int(head) if head.isdigit() else None
+
+
+@dataclass
+class TrialResult:
+    name: str
+    rmse_deg: dict[str, float]
+
+
+def run_recordings(data_dir: Path, estimators: Sequence[Estimator]) -> list[TrialResult]:
+    """Every estimator on every trial of ``data_dir``."""
+    results = []
+    for path in sorted(data_dir.glob("*.npz")):
+        with np.load(path) as d:
+            acc, gyr = np.asarray(d["acc"], float), np.asarray(d["gyr"], float)
+            quat, movement, rate = np.asarray(d["quat"], float), d["movement"], float(d["rate"])
+        rmse = {}
+        for est in estimators:
+            rmse[est.name] = trial_rmse(inclination_error_deg(est.batch(acc, gyr, rate), quat),
+                                        movement)
+        results.append(TrialResult(path.stem, rmse))
+    return results
+
+
+def summarise(results: Sequence[TrialResult], names: Sequence[str]) -> dict[str, dict]:
+    """Per estimator: mean, worst (and which), mean over trials 10-14 (NaN if none present)."""
+    out: dict[str, dict] = {}
+    for name in names:
+        values = [(r.rmse_deg[name], r.name) for r in results]
+        finite = [v for v in values if math.isfinite(v[0])]
+        sub = [v for v, n in finite if trial_number(n) in TRANSLATION_TRIALS]
+        worst = max(finite) if finite else (math.nan, "")
+        out[name] = {
+            "mean": float(np.mean([v for v, _ in finite])) if finite else math.nan,
+            "worst": worst[0],
+            "worst_trial": worst[1],
+            "mean_10_14": float(np.mean(sub)) if sub else math.nan,
+        }
+    return out
+
+
+def time_estimators(data_dir: Path, estimators: Sequence[Estimator], n: int = 5000
+                    ) -> dict[str, float]:
+    """µs per sample of each per-sample update, on ``n`` samples of the first trial's movement."""
+    path = sorted(data_dir.glob("*.npz"))[0]
+    with np.load(path) as d:
+        movement = np.flatnonzero(d["movement"])
+        start = int(movement[0]) if len(movement) else 0
+        acc = np.asarray(d["acc"][start:start + n], float)
+        gyr = np.asarray(d["gyr"][start:start + n], float)
+        rate = float(d["rate"])
+    return {est.name: est.time_per_sample(acc, gyr, rate) for est in estimators}
+
+
+# -- the simulator -------------------------------------------------------------------------------
+
+
+def _rotation_onto(u: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """3×3 rotation taking unit vector u onto unit vector v (shortest arc; u ≠ −v)."""
+    axis = np.cross(u, v)
+    s = float(np.linalg.norm(axis))
+    c = float(u @ v)
+    if s < 1e-12:
+        return np.eye(3)
+    k = np.array([[0.0, -axis[2], axis[1]], [axis[2], 0.0, -axis[0]], [-axis[1], axis[0], 0.0]])
+    return np.eye(3) + k + k @ k * ((1.0 - c) / (s * s))
+
+
+@dataclass
+class SimScenario:
+    label: str
+    skill: float
+    chip: str | None
+
+
+SIM_SCENARIOS = (
+    SimScenario("low skill, ideal sensor", 0.2, None),
+    SimScenario("high skill, ideal sensor", 0.9, None),
+    SimScenario("low skill, MPU-6050 calibrated", 0.2, "MPU-6050"),
+    SimScenario("high skill, MPU-6050 calibrated", 0.9, "MPU-6050"),
+)
+
+
+def run_simulator(estimators: Sequence[Estimator], duration_s: float = 60.0, seed: int = 1,
+                  scenarios: Sequence[SimScenario] = SIM_SCENARIOS) -> list[dict]:
+    """Single leg, eyes closed, per scenario: RMSE and max inclination error per estimator."""
+    from wobble_trainer.sim.board import PersonParams, simulate
+    from wobble_trainer.sim.motion import StaticMotion
+    from wobble_trainer.sim.sensor_errors import ERROR_SPECS, SensorErrors
+
+    rate = SIM_RATE_HZ
+    rows = []
+    for sc in scenarios:
+        person = PersonParams(skill=sc.skill, stance="left", eyes_closed=True)
+        rec = simulate(duration_s, rate, person=person, chip=sc.chip, seed=seed)
+        gyr = rec.gyr
+        level_fix = np.eye(3)
+        if sc.chip is not None:
+            # The app's calibration: a 2 s still capture of the same device, board level.
+            device = SensorErrors(ERROR_SPECS[sc.chip], seed)
+            tc = np.arange(int(2.0 * rate)) / rate
+            temp = float(rec.temperature_c[0]) if len(rec.temperature_c) else 25.0
+            cap_acc, cap_gyr = device.apply(
+                StaticMotion(temperature_c=temp).motion_at(tc), tc, rate / 2.0)
+            gyr = gyr - cap_gyr.mean(axis=0)
+            measured_up = cap_acc.mean(axis=0) / np.linalg.norm(cap_acc.mean(axis=0))
+            level_fix = _rotation_onto(measured_up, np.array([0.0, 0.0, 1.0]))
+        truth_up = up_in_sensor(rec.truth.quaternion)
+        sel = rec.t >= SIM_SKIP_S
+        result: dict = {"scenario": sc.label, "skill": sc.skill, "chip": sc.chip,
+                        "duration_s": duration_s, "rate_hz": rate,
+                        "person_on_board_frac": float(np.mean(rec.truth.person_on_board)),
+                        "rmse_deg": {}, "max_deg": {}}
+        for est in estimators:
+            up = up_in_sensor(est.batch(rec.acc, gyr, rate)) @ level_fix.T
+            err = angle_between_deg(up, truth_up)[sel]
+            result["rmse_deg"][est.name] = float(np.sqrt(np.mean(err**2)))
+            result["max_deg"][est.name] = float(np.max(err))
+        rows.append(result)
+    return rows
+
+
+# -- command -------------------------------------------------------------------------------------
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Options of ``wobble bench tilt``."""
+    parser.add_argument("--data", metavar="DIR", default=None,
+                        help=f"BROAD .npz directory (default: ${ENV_DATA_DIR}, else "
+                             "../shared/broad_npz of the repo root or the cwd)")
+    parser.add_argument("--json", action="store_true", help="print one JSON document")
+    parser.add_argument("--no-sim", action="store_true", help="skip the simulator section")
+    parser.add_argument("--sim-duration", type=float, default=60.0, metavar="S",
+                        help="seconds per simulated scenario (default 60)")
+
+
+def _fmt(value: float, digits: int = 3) -> str:
+    return "-" if not math.isfinite(value) else f"{value:.{digits}f}"
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the benchmark; 0 on success, 2 when the recordings are missing."""
+    try:
+        data_dir = default_data_dir(getattr(args, "data", None))
+    except BenchDataError as exc:
+        print(f"wobble bench tilt: {exc}", file=sys.stderr)
+        return 2
+    estimators = available_estimators()
+    names = [e.name for e in estimators]
+    results = run_recordings(data_dir, estimators)
+    summary = summarise(results, names)
+    timing = time_estimators(data_dir, estimators)
+    sim = [] if getattr(args, "no_sim", False) else run_simulator(
+        estimators, duration_s=getattr(args, "sim_duration", 60.0))
+
+    verdict: dict[str, object] = {}
+    if "vqf" in summary:
+        ours, vqf = summary["ours"], summary["vqf"]
+        verdict = {
+            "mean_not_worse_than_vqf": bool(ours["mean"] <= vqf["mean"]),
+            "mean_10_14_not_worse_than_vqf": bool(ours["mean_10_14"] <= vqf["mean_10_14"]),
+            "time_ratio_to_vqf": timing["ours"] / timing["vqf"],
+        }
+
+    if getattr(args, "json", False):
+        doc = {
+            "data_dir": str(data_dir),
+            "estimators": names,
+            "trials": {r.name: r.rmse_deg for r in results},
+            "summary": summary,
+            "us_per_sample": timing,
+            "simulator": sim,
+            "verdict": verdict,
+        }
+        print(json.dumps(doc, indent=1, allow_nan=True))
+        return 0
+
+    print(f"Inclination RMSE (deg) on {data_dir} (movement samples)")
+    rows = [[r.name] + [_fmt(r.rmse_deg[n]) for n in names] for r in results]
+    rows.append(["mean"] + [_fmt(summary[n]["mean"]) for n in names])
+    rows.append(["worst"] + [_fmt(summary[n]["worst"]) for n in names])
+    rows.append(["mean 10-14"] + [_fmt(summary[n]["mean_10_14"]) for n in names])
+    rows.append(["us/sample"] + [_fmt(timing[n], 1) for n in names])
+    print(format_table(["trial"] + names, rows))
+    if verdict:
+        print(f"ours vs vqf: mean {'ok' if verdict['mean_not_worse_than_vqf'] else 'WORSE'}, "
+              f"10-14 {'ok' if verdict['mean_10_14_not_worse_than_vqf'] else 'WORSE'}, "
+              f"time {verdict['time_ratio_to_vqf']:.1f}x")
+    if sim:
+        print()
+        print(f"Simulator: single leg, eyes closed, {SIM_RATE_HZ:.0f} Hz, first {SIM_SKIP_S:.0f} s "
+              "skipped; RMSE / max (deg)")
+        sim_rows = [[s["scenario"], f"{s['person_on_board_frac']:.2f}"]
+                    + [f"{_fmt(s['rmse_deg'][n])} / {_fmt(s['max_deg'][n])}" for n in names]
+                    for s in sim]
+        print(format_table(["scenario", "on board"] + names, sim_rows))
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m wobble_trainer.bench.tilt``."""
+    parser = argparse.ArgumentParser(prog="wobble bench tilt", description=__doc__.splitlines()[0])
+    add_arguments(parser)
+    return run(parser.parse_args(argv))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,166 @@
+"""The database layout and its migrations.
+
+The schema version lives in SQLite's own header field ``PRAGMA user_version``; the file is marked
+as ours with ``PRAGMA application_id`` = :data:`APPLICATION_ID`. :data:`MIGRATIONS` is an ordered
+list: ``MIGRATIONS[k]`` turns a version-``k`` database into version ``k + 1`` (version 0 = empty
+file). A migration, once released, is never edited: a later change is a new function appended to
+the list. :func:`migrate` runs every missing step inside the caller's transaction, so a process
+killed half-way leaves the old version intact.
+
+Layout at :data:`SCHEMA_VERSION` (times are ISO 8601 text with the local UTC offset at the time,
+e.g. ``2025-05-01T09:30:00.000+02:00``, so the first ten characters are the local calendar date
+that history and streaks use; JSON columns are checked with ``json_valid``)::
+
+    profiles     id, name (unique, case-insensitive; a name or a pseudonymous ID), birth_year,
+                 sex (female/male/other or NULL), height_m, injured_side (none/left/right/both),
+                 dominant_leg (left/right), is_guest (exactly one built-in guest row), created_at
+    sessions     id, profile_id → profiles ON DELETE CASCADE, kind (game/test/protocol name),
+                 settings (JSON object), started_at, ended_at (NULL while running or if cut short),
+                 calibration (JSON text as given), edge_angles (JSON text as given),
+                 software_version (that recorded it), metrics (JSON object or NULL),
+                 metrics_software_version (that computed the metrics), events (JSON list),
+                 kept (0 for a guest session not yet kept)
+    trials       id, session_id → sessions ON DELETE CASCADE, idx (0-based, unique per session),
+                 label, started_at, ended_at, sample_count, trace_format (JSON: field names, dtypes
+                 and shapes of one sample), trace (BLOB: sample_count packed little-endian
+                 samples), trace_crc32, events (JSON list)
+    programme_assignments (v2)
+                 id, profile_id → profiles ON DELETE CASCADE, programme_id, start_date (YYYY-MM-DD),
+                 end_date (NULL while current), assigned_at, assigned_by, note
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+from datetime import datetime
+
+APPLICATION_ID = 0x57424C54
+"""``PRAGMA application_id`` of a Wobble Trainer database (ASCII "WBLT")."""
+
+GUEST_NAME = "Guest"
+"""Name of the built-in guest profile."""
+
+
+def _now_iso() -> str:
+    return datetime.now().astimezone().isoformat(timespec="milliseconds")
+
+
+def _v0_to_v1(conn: sqlite3.Connection) -> None:
+    """First layout: profiles (with the built-in guest), sessions and their trials."""
+    conn.execute(
+        """
+        CREATE TABLE profiles (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL COLLATE NOCASE UNIQUE CHECK (length(trim(name)) > 0),
+            birth_year INTEGER CHECK (birth_year IS NULL OR birth_year BETWEEN 1850 AND 2500),
+            sex TEXT CHECK (sex IS NULL OR sex IN ('female', 'male', 'other')),
+            height_m REAL CHECK (height_m IS NULL OR height_m > 0),
+            injured_side TEXT NOT NULL DEFAULT 'none'
+                CHECK (injured_side IN ('none', 'left', 'right', 'both')),
+            dominant_leg TEXT CHECK (dominant_leg IS NULL OR dominant_leg IN ('left', 'right')),
+            is_guest INTEGER NOT NULL DEFAULT 0 CHECK (is_guest IN (0, 1)),
+            created_at TEXT NOT NULL
+        )
+        """
+    )
+    # At most one guest row: a partial unique index over the flag.
+    conn.execute("CREATE UNIQUE INDEX profiles_single_guest ON profiles(is_guest) WHERE is_guest")
+    conn.execute(
+        "INSERT INTO profiles (name, is_guest, created_at) VALUES (?, 1, ?)",
+        (GUEST_NAME, _now_iso()),
+    )
+    conn.execute(
+        """
+        CREATE TABLE sessions (
+            id INTEGER PRIMARY KEY,
+            profile_id INTEGER NOT NULL REFERENCES profiles(id) ON DELETE CASCADE,
+            kind TEXT NOT NULL CHECK (length(kind) > 0),
+            settings TEXT NOT NULL DEFAULT '{}' CHECK (json_valid(settings)),
+            started_at TEXT NOT NULL,
+            ended_at TEXT,
+            calibration TEXT CHECK (calibration IS NULL OR json_valid(calibration)),
+            edge_angles TEXT CHECK (edge_angles IS NULL OR json_valid(edge_angles)),
+            software_version TEXT NOT NULL,
+            metrics TEXT CHECK (metrics IS NULL OR json_valid(metrics)),
+            metrics_software_version TEXT,
+            events TEXT NOT NULL DEFAULT '[]' CHECK (json_valid(events)),
+            kept INTEGER NOT NULL DEFAULT 1 CHECK (kept IN (0, 1))
+        )
+        """
+    )
+    conn.execute("CREATE INDEX sessions_by_profile_time ON sessions(profile_id, started_at)")
+    conn.execute(
+        """
+        CREATE TABLE trials (
+            id INTEGER PRIMARY KEY,
+            session_id INTEGER NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+            idx INTEGER NOT NULL CHECK (idx >= 0),
+            label TEXT NOT NULL DEFAULT '',
+            started_at TEXT,
+            ended_at TEXT,
+            sample_count INTEGER NOT NULL CHECK (sample_count >= 0),
+            trace_format TEXT NOT NULL CHECK (json_valid(trace_format)),
+            trace BLOB NOT NULL,
+            trace_crc32 INTEGER NOT NULL,
+            events TEXT NOT NULL DEFAULT '[]' CHECK (json_valid(events)),
+            UNIQUE (session_id, idx)
+        )
+        """
+    )
+
+
+def _v1_to_v2(conn: sqlite3.Connection) -> None:
+    """Programme assignments: which balance programme a clinician gave a profile, from when."""
+    conn.execute(
+        """
+        CREATE TABLE programme_assignments (
+            id INTEGER PRIMARY KEY,
+            profile_id INTEGER NOT NULL REFERENCES profiles(id) ON DELETE CASCADE,
+            programme_id TEXT NOT NULL CHECK (length(programme_id) > 0),
+            start_date TEXT NOT NULL CHECK (date(start_date) IS start_date),
+            end_date TEXT CHECK (end_date IS NULL OR date(end_date) IS end_date),
+            assigned_at TEXT NOT NULL,
+            assigned_by TEXT,
+            note TEXT,
+            CHECK (end_date IS NULL OR end_date >= start_date)
+        )
+        """
+    )
+    conn.execute(
+        "CREATE INDEX programme_assignments_by_profile ON programme_assignments(profile_id, "
+        "start_date)"
+    )
+
+
+Migration = Callable[[sqlite3.Connection], None]
+
+MIGRATIONS: tuple[Migration, ...] = (_v0_to_v1, _v1_to_v2)
+"""``MIGRATIONS[k]`` upgrades a version-``k`` database to version ``k + 1``. Append only."""
+
+SCHEMA_VERSION = len(MIGRATIONS)
+"""The schema version this code writes and understands."""
+
+
+def user_version(conn: sqlite3.Connection) -> int:
+    """The schema version recorded in an open database (0 for a new, empty one)."""
+    return int(conn.execute("PRAGMA user_version").fetchone()[0])
+
+
+def migrate(conn: sqlite3.Connection, target: int = SCHEMA_VERSION) -> int:
+    """Upgrade ``conn`` from its recorded version to ``target``; returns the version found.
+
+    Must run inside a transaction the caller owns (``BEGIN IMMEDIATE``): SQLite DDL and the
+    ``user_version`` header field are transactional, so either every step lands or none does.
+    A database newer than ``target`` is left alone (the caller refuses it before getting here).
+    """
+    if not conn.in_transaction:
+        raise RuntimeError("migrate() must run inside a transaction")
+    found = user_version(conn)
+    for version in range(found, target):
+        MIGRATIONS[version](conn)
+        # PRAGMA takes no parameters; the value is an int from range(), not user input.
+        conn.execute(f"PRAGMA user_version = {version + 1}")
+    if found < target:
+        conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+    return found
