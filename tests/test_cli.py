@@ -88,3 +88,78 @@ def test_record_without_imu_explains(tmp_path, capsys, monkeypatch):
     assert cli.main(["record", "--seconds", "1", "--out", str(tmp_path / "x.csv")]) == 2
     assert "No I2C bus" in capsys.readouterr().err
     assert not (tmp_path / "x.csv").exists()
+
+
+@pytest.fixture
+def state_dir(tmp_path, monkeypatch):
+    directory = tmp_path / "state"
+    monkeypatch.setenv("WOBBLE_STATE_DIR", str(directory))
+    return directory
+
+
+def test_calibrate_sim_stores_a_calibration_the_tilt_command_then_uses(state_dir, capsys):
+    assert cli.main(["calibrate", "--sim", "--rate", "200", "--timeout", "120"]) == 0
+    out = capsys.readouterr().out
+    assert "Calibration saved" in out and "Edge angles" in out
+    files = list(state_dir.glob("calibration-*.json"))
+    assert len(files) == 1
+    data = json.loads(files[0].read_text())
+    assert data["format"] == "wobble-trainer-calibration"
+    assert cli.main(["tilt", "--sim", "--rate", "200", "--seconds", "1.5"]) == 0
+    captured = capsys.readouterr()
+    assert "UNCALIBRATED" not in captured.err
+    rows = [line.split() for line in captured.out.splitlines()[1:]]
+    assert rows and all(len(r) == 5 for r in rows)
+    # the simulated person stands level: a few degrees at most once calibrated
+    assert all(abs(float(r[1])) < 5 and abs(float(r[2])) < 5 for r in rows)
+
+
+def test_tilt_without_calibration_says_so(state_dir, capsys):
+    assert cli.main(["tilt", "--sim", "--rate", "200", "--seconds", "0.5"]) == 0
+    assert "UNCALIBRATED" in capsys.readouterr().err
+
+
+def test_metrics_of_a_recording(tmp_path, state_dir, capsys):
+    out = tmp_path / "rec.csv"
+    assert cli.main(["record", "--sim", "--seconds", "3", "--rate", "200", "--out", str(out)]) == 0
+    capsys.readouterr()
+    assert cli.main(["metrics", str(out), "--json"]) == 0
+    captured = capsys.readouterr()
+    result = json.loads(captured.out)
+    for key in ("osi", "apsi", "mlsi", "sd", "path_length_deg", "mean_velocity_deg_s",
+                "ellipse95_area_deg2", "zone_pct", "edge_touches"):
+        assert key in result
+    assert "holds no calibration" in captured.err
+    assert result["duration_s"] == pytest.approx(2.0, abs=0.2)  # 3 s minus the 1 s settling
+
+
+def test_metrics_of_a_damaged_recording_names_the_line(tmp_path, capsys):
+    bad = tmp_path / "bad.csv"
+    bad.write_text("# format: \"wobble-trainer recording\"\n# version: 1\n"
+                   "t,ax,ay,az,gx,gy,gz,true_pitch,true_roll,gap_before\n1,2,3\n")
+    assert cli.main(["metrics", str(bad)]) == 2
+    assert "line 4" in capsys.readouterr().err
+
+
+def test_run_headless_plays_an_activity_and_saves_the_last_frame(state_dir, tmp_path):
+    shot = tmp_path / "frame.png"
+    assert cli.main(["run", "--sim", "--headless", "--rate", "200", "--activity", "hold",
+                     "--seconds", "4", "--screenshot", str(shot)]) == 0
+    import pygame
+
+    image = pygame.image.load(str(shot))
+    assert image.get_size() == (800, 480)
+
+
+def test_run_without_imu_points_to_sim(monkeypatch, capsys):
+    monkeypatch.setattr(detect, "i2c_buses", lambda dev_dir="/dev": [])
+    assert cli.main(["--headless", "--seconds", "1"]) == 2
+    assert "wobble --sim" in capsys.readouterr().err
+
+
+def test_run_help_lists_the_activities(capsys):
+    with pytest.raises(SystemExit):
+        cli.main(["run", "--help"])
+    out = capsys.readouterr().out
+    assert "activities: " in out
+    assert "hold" in out.split("activities: ")[1]
