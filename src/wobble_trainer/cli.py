@@ -413,12 +413,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     bench = sub.add_parser("bench", help="benchmarks (speed and accuracy targets)")
     bench_sub = bench.add_subparsers(dest="bench", metavar="BENCH", required=True)
+    from wobble_trainer.bench import render as bench_render
     from wobble_trainer.bench import sampler as bench_sampler
     from wobble_trainer.bench import tilt as bench_tilt
 
     for name, module, text in (
         ("sampler", bench_sampler, "sampler beside a busy 60 fps render loop"),
         ("tilt", bench_tilt, "tilt accuracy on real recordings and speed per sample"),
+        ("render", bench_render, "frame time per scene and sample-to-screen latency"),
     ):
         p = bench_sub.add_parser(name, help=text)
         module.add_arguments(p)

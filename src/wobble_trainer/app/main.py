@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import random
 import sys
+import warnings
 
 from wobble_trainer.app.scene import ACTIVITIES
 
@@ -25,9 +26,11 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=1, help="simulator random seed")
     parser.add_argument("--replay", metavar="FILE", help="play a recording instead of the IMU")
     parser.add_argument("--bus", type=int, default=None, help="I2C bus number (default: probe)")
-    parser.add_argument("--rate", type=float, default=1000.0, help="IMU data rate, Hz (1000)")
+    parser.add_argument(
+        "--rate", type=float, default=None, help="IMU data rate, Hz (config, else 1000)"
+    )
     parser.add_argument("--fullscreen", action="store_true", help="use the whole screen")
-    parser.add_argument("--size", default="800x480", help="window size WxH (800x480)")
+    parser.add_argument("--size", default=None, help="window size WxH (config, else 800x480)")
     parser.add_argument(
         "--headless", action="store_true", help="draw off-screen, no sound (tests and demos)"
     )
@@ -41,12 +44,19 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--screenshot", metavar="FILE.png", help="save the last frame")
 
 
-def _size(text: str) -> tuple[int, int]:
+def open_gpio(config, feed):
+    """The LEDs, buzzer and button, or None (and why) where there are none."""
+    if not config.gpio_enabled:
+        return None
+    from wobble_trainer.feedback.gpio import open_gpio_feedback
+
     try:
-        w, h = (int(v) for v in text.lower().split("x"))
-    except ValueError:
-        raise SystemExit(f"--size wants WIDTHxHEIGHT, e.g. 800x480, not {text!r}") from None
-    return w, h
+        with warnings.catch_warnings():  # gpiozero lists every pin library it could not load
+            warnings.simplefilter("ignore")
+            return open_gpio_feedback(feed.latest_pitch_roll, config.gpio_pins)
+    except Exception as exc:  # no GPIO on this machine, or a pin in use: run without it
+        print(f"No GPIO feedback ({type(exc).__name__}: {exc}).", file=sys.stderr)
+        return None
 
 
 def run_app(args: argparse.Namespace) -> int:
@@ -60,6 +70,7 @@ def run_app(args: argparse.Namespace) -> int:
     from wobble_trainer.app.shell import LiveAngles, TrainerApp
     from wobble_trainer.app.sound import SoundFeedback
     from wobble_trainer.cli import _load_calibration, _start_runner, calibration_for_recording
+    from wobble_trainer.config import load_config, parse_size
     from wobble_trainer.feedback.base import FeedbackGroup
     from wobble_trainer.hardware.detect import ImuNotFoundError
     from wobble_trainer.hardware.imu import ImuSettings
@@ -68,6 +79,19 @@ def run_app(args: argparse.Namespace) -> int:
     from wobble_trainer.tilt.calibration import calibration_path, save
     from wobble_trainer.tilt.calibration_session import device_identity
 
+    loaded_config = load_config()
+    config = loaded_config.config
+    if loaded_config.message:
+        print(loaded_config.message, file=sys.stderr)
+    if args.rate is None:
+        args.rate = config.imu_rate_hz
+    if args.bus is None:
+        args.bus = config.imu_bus
+    try:
+        size = parse_size(args.size) if args.size else config.display_size
+    except ValueError as exc:
+        print(f"--size: {exc}", file=sys.stderr)
+        return 2
     settings = ImuSettings(odr_hz=args.rate)
     if args.replay:
         from wobble_trainer.sampling.recording import read_recording
@@ -107,10 +131,11 @@ def run_app(args: argparse.Namespace) -> int:
             calibration = loaded.calibration
         feed = LiveAngles(runner, calibration)
         sound = SoundFeedback()
+        gpio = open_gpio(config, feed)
         directory = state_dir()
         context = AppContext(
             calibration=calibration,
-            feedback=FeedbackGroup(sound),
+            feedback=FeedbackGroup(sound, gpio) if gpio else FeedbackGroup(sound),
             rng=random.Random(),
             records=Records(directory / "records.json"),
             sample_reader=feed.sample_reader,
@@ -127,7 +152,14 @@ def run_app(args: argparse.Namespace) -> int:
         context.push(StartScene(context))
         if args.activity:
             activity_flow(context, ACTIVITIES[args.activity])()
-        app = TrainerApp(feed, context, size=_size(args.size), fullscreen=args.fullscreen)
+        button = gpio.button.events if gpio is not None and gpio.button is not None else None
+        app = TrainerApp(
+            feed,
+            context,
+            size=size,
+            fullscreen=args.fullscreen or config.fullscreen,
+            button_events=button,
+        )
         return app.run(seconds=args.seconds, screenshot=args.screenshot)
     finally:
         runner.close()

@@ -77,6 +77,13 @@ class LiveAngles:
             return None
         return self.stream.latest
 
+    def latest_pitch_roll(self) -> tuple[float, float] | None:
+        """For the feedback thread: the newest pitch and roll, or None while the sensor is lost."""
+        latest = self.stream.latest
+        if latest is None or time.monotonic() - self._last_sample_at > SENSOR_TIMEOUT_S:
+            return None
+        return latest.pitch, latest.roll
+
     def lean(self, pitch: float, roll: float) -> None:
         if self.simulated:
             self.runner.set_lean_target(pitch, roll)
@@ -102,6 +109,7 @@ class TrainerApp:
         size: tuple[int, int] = (800, 480),
         fullscreen: bool = False,
         on_frame: Callable[[TrainerApp], None] | None = None,
+        button_events: Any = None,
     ) -> None:
         import pygame
 
@@ -116,6 +124,8 @@ class TrainerApp:
         self.keys = _keymap()
         self.manual = ManualLean()
         self.on_frame = on_frame
+        self.button_events = button_events
+        """Queue of the hardware button's presses (``ButtonEvent``), when a button is fitted."""
         self.logic_time = 0.0
         self.frames = 0
         self._accumulator = 0.0
@@ -140,8 +150,19 @@ class TrainerApp:
                     scene.command(self.keys[event.key])
             elif event.type == pygame.MOUSEBUTTONDOWN and event.button == 1 and scene:
                 scene.click(event.pos)
+        self._button(scene)
         if self.feed.simulated:
             self._manual_lean(pygame)
+
+    def _button(self, scene: Any) -> None:
+        """Short press: start / pause; long press: the menu."""
+        if self.button_events is None or scene is None:
+            return
+        from wobble_trainer.feedback.button import ButtonEvent
+
+        while not self.button_events.empty():
+            event = self.button_events.get_nowait()
+            scene.command(Command.MENU if event is ButtonEvent.LONG_PRESS else Command.PAUSE)
 
     def _manual_lean(self, pygame: Any) -> None:
         pressed = pygame.key.get_pressed()

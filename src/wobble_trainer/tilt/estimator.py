@@ -84,6 +84,11 @@ class TiltParams:
     coning_correction: bool = True
     """Second-order (two-sample) coning term in the gyro integration: the rotation vector of a
     step gets (Ts²/12)·ω_prev×ω, the error of assuming a fixed axis over the step."""
+    correction_rate_hz: float = 100.0
+    """Highest rate of the slow part (rest detection, gravity low-pass, inclination correction,
+    gyro bias), Hz. Above it the slow part runs every ``ceil(rate_hz / correction_rate_hz)``
+    samples on the block means, while the gyroscope is integrated every sample. Its filters
+    have time constants of 0.5-4 s, so ~100 Hz loses nothing and keeps a 1 kHz stream cheap."""
     motion_bias_estimation: bool = True
     """Estimate the gyro bias while moving (from the inclination corrections)."""
     rest_bias_estimation: bool = True
@@ -121,7 +126,7 @@ class TiltParams:
 
     def __post_init__(self) -> None:
         for name in ("tau_acc_s", "rest_filter_tau_s", "bias_forgetting_time_s", "tau_min_s",
-                     "tau_window_s", "tau_rate_floor_dps", "tau_gain"):
+                     "tau_window_s", "tau_rate_floor_dps", "tau_gain", "correction_rate_hz"):
             if not getattr(self, name) > 0.0:
                 raise ValueError(f"{name} must be > 0")
         for name in ("bias_sigma_init_dps", "bias_sigma_motion_dps", "bias_sigma_rest_dps",
@@ -134,74 +139,71 @@ class TiltParams:
             raise ValueError("tau_max_s must be >= tau_min_s")
 
 
-def _butterworth2(tau_s: float, ts: float) -> tuple[float, float, float, float, float]:
-    """(b0, b1, b2, a1, a2) of a 2nd-order Butterworth low-pass, bilinear transform, prewarped.
+def _butterworth2(tau_s: float, ts: float) -> tuple[float, float, float]:
+    """(b0, a1, a2) of a 2nd-order Butterworth low-pass, bilinear transform, prewarped.
 
-    The cutoff is fc = √2 / (2π·tau): the convention VQF uses for its time constants, so the
-    same tau means the same filter here and there.
+    The numerator is b0·(1, 2, 1). The cutoff is fc = √2 / (2π·tau): the convention VQF uses for
+    its time constants, so the same tau means the same filter here and there.
     """
     fc = math.sqrt(2.0) / (2.0 * math.pi * tau_s)
     c = math.tan(math.pi * fc * ts)
     d = c * c + math.sqrt(2.0) * c + 1.0
-    b0 = c * c / d
-    return b0, 2.0 * b0, b0, 2.0 * (c * c - 1.0) / d, (1.0 - math.sqrt(2.0) * c + c * c) / d
+    return c * c / d, 2.0 * (c * c - 1.0) / d, (1.0 - math.sqrt(2.0) * c + c * c) / d
 
 
 class _LowPass:
-    """k-channel 2nd-order IIR low-pass in direct form I, with a mean warm-up.
+    """k-channel 2nd-order Butterworth low-pass in direct form I, with a mean warm-up.
 
     Direct form I keeps the last two inputs and outputs, so the coefficients may change from one
     sample to the next (the adaptive time constant) without a jump in the output. For the first
     ``n_init`` samples the output is the running mean of the input, after which the history is
     set to that mean: starting a seconds-long filter from zero (or from one noisy sample) would
-    otherwise take several seconds to settle.
+    otherwise take several seconds to settle. The history is four k-sequences (x[n-1], x[n-2],
+    y[n-1], y[n-2]), shifted by reassignment: no per-channel bookkeeping.
     """
 
-    __slots__ = ("n_init", "n", "sums", "h")
+    __slots__ = ("n_init", "n", "sums", "x1", "x2", "y1", "y2")
 
     def __init__(self, k: int, warmup_s: float, ts: float) -> None:
         self.n_init = max(1, math.ceil(warmup_s / ts - 1e-9))
         self.n = 0
         self.sums = [0.0] * k
-        self.h = [0.0] * (4 * k)  # per channel: x[n-1], x[n-2], y[n-1], y[n-2]
+        zeros = [0.0] * k
+        self.x1: Sequence[float] = zeros
+        self.x2: Sequence[float] = zeros
+        self.y1: Sequence[float] = zeros
+        self.y2: Sequence[float] = zeros
 
     @property
     def warm(self) -> bool:
         """True once the warm-up is over and the history holds filter outputs."""
         return self.n >= self.n_init
 
-    def step(self, x: Sequence[float], coeffs: tuple[float, float, float, float, float]
-             ) -> list[float]:
-        """Filter one k-vector with (b0, b1, b2, a1, a2); returns the k outputs (a new list)."""
+    def step(self, x: Sequence[float], b0: float, a1: float, a2: float) -> list[float]:
+        """Filter one k-vector with numerator b0·(1, 2, 1) and denominator (1, a1, a2)."""
         if self.n >= self.n_init:
-            b0, b1, b2, a1, a2 = coeffs
-            h = self.h
-            out = []
-            j = 0
-            for xi in x:
-                x1 = h[j]
-                y1 = h[j + 2]
-                y = b0 * xi + b1 * x1 + b2 * h[j + 1] - a1 * y1 - a2 * h[j + 3]
-                h[j] = xi
-                h[j + 1] = x1
-                h[j + 2] = y
-                h[j + 3] = y1
-                out.append(y)
-                j += 4
-            return out
+            x1 = self.x1
+            y1 = self.y1
+            y = [b0 * (u + v + v + w) - a1 * p - a2 * r
+                 for u, v, w, p, r in zip(x, x1, self.x2, y1, self.y2, strict=True)]
+            self.x2 = x1
+            self.x1 = x
+            self.y2 = y1
+            self.y1 = y
+            return y
         self.n += 1
         sums = self.sums
         for i, xi in enumerate(x):
             sums[i] += xi
         mean = [v / self.n for v in sums]
         if self.n >= self.n_init:
-            for i, m in enumerate(mean):
-                self.h[4 * i:4 * i + 4] = [m, m, m, m]
+            self.x1 = self.x2 = self.y1 = self.y2 = mean
         return mean
 
-    def last(self, i: int) -> float:
-        """Most recent output of channel i (after the warm-up)."""
-        return self.h[4 * i + 2]
+
+_sqrt = math.sqrt
+_sin = math.sin
+_cos = math.cos
 
 
 class TiltEstimator:
@@ -211,6 +213,10 @@ class TiltEstimator:
     acc in m/s², gyro in rad/s); read :attr:`quaternion` (w, x, y, z) sensor→earth, :attr:`up`
     (earth z in the sensor frame), :attr:`gyro_bias` (rad/s), :attr:`at_rest`. Seed the bias
     from a calibration with :meth:`seed_gyro_bias`.
+
+    Two rates (see the module docstring): every sample integrates the gyroscope into the output
+    quaternion and adds the readings to block sums; every ``block`` samples the block means go
+    through the slow part (rest detection, gravity low-pass, inclination correction, bias).
     """
 
     def __init__(self, rate_hz: float, params: TiltParams | None = None) -> None:
@@ -222,10 +228,14 @@ class TiltEstimator:
         ts = 1.0 / self.rate_hz
         self._ts = ts
         self._half_ts = 0.5 * ts
+        # Samples per slow step: the slow part runs at ≤ correction_rate_hz.
+        self._block = max(1, math.ceil(self.rate_hz / p.correction_rate_hz - 1e-9))
+        ts_s = self._block * ts  # time step of the slow part
+        self._ts_slow = ts_s
         # Bias covariance units: (°/s)², bias itself in rad/s (converted at the measurement).
         self._p0 = p.bias_sigma_init_dps**2
         # Process noise: the bias may drift by 0.1 °/s within the forgetting time.
-        self._v = 0.1**2 * ts / p.bias_forgetting_time_s
+        self._v = 0.1**2 * ts_s / p.bias_forgetting_time_s
         # Measurement noise W = σ²/V + σ² makes σ² the steady-state posterior variance of a
         # scalar random walk observed directly every step (solve P = (P+V) − (P+V)²/(P+V+W)).
         pm = p.bias_sigma_motion_dps**2
@@ -234,13 +244,15 @@ class TiltEstimator:
         pr = p.bias_sigma_rest_dps**2
         self._w_rest = pr * pr / self._v + pr
         self._clip = p.bias_clip_dps * DEG
-        self._acc_coeffs = _butterworth2(p.tau_acc_s, ts)
-        self._rest_coeffs = _butterworth2(p.rest_filter_tau_s, ts)
+        self._acc_coeffs = _butterworth2(p.tau_acc_s, ts_s)
+        self._rest_coeffs = _butterworth2(p.rest_filter_tau_s, ts_s)
+        self._coning = p.coning_correction
         self._coning_k = ts / 12.0
+        self._bias_on = p.motion_bias_estimation or p.rest_bias_estimation
         self._gate_floor = p.rest_bias_gate_floor_dps * DEG
         self._gate_k = p.rest_bias_gate_sigma * DEG  # P is in (°/s)²
         # First-order averaging weight for σ_a and ω̄ (exact discretisation of exp(−t/τ)).
-        self._window_k = 1.0 - math.exp(-ts / p.tau_window_s)
+        self._window_k = 1.0 - math.exp(-ts_s / p.tau_window_s)
         self._rest_th_gyr2 = (p.rest_gyro_threshold_dps * DEG) ** 2
         self._rest_th_acc2 = p.rest_acc_threshold_ms2**2
         self._seed = (0.0, 0.0, 0.0)
@@ -252,24 +264,31 @@ class TiltEstimator:
     def reset(self) -> None:
         """Back to the initial state (identity orientation, seeded bias, filters empty)."""
         p = self.params
-        ts = self._ts
-        self._qg = (1.0, 0.0, 0.0, 0.0)  # sensor → almost-inertial frame I
+        ts_s = self._ts_slow
+        self._q = (1.0, 0.0, 0.0, 0.0)  # sensor → earth: the output, = q_acc ⊗ q_gyr
         self._qa = (1.0, 0.0, 0.0, 0.0)  # I → earth (inclination correction)
         self._bias = self._seed  # rad/s, sensor frame
         v0 = self._seed_var
         self._P = (v0, 0.0, 0.0, 0.0, v0, 0.0, 0.0, 0.0, v0)  # row-major, (°/s)²
-        self._acc_lp = _LowPass(3, p.tau_acc_s, ts)
-        self._r_lp = _LowPass(9, p.tau_acc_s, ts)
-        self._rb_lp = _LowPass(2, p.tau_acc_s, ts)
-        self._rest_gyr_lp = _LowPass(3, p.rest_filter_tau_s, ts)
-        self._rest_acc_lp = _LowPass(3, p.rest_filter_tau_s, ts)
+        # Gravity in I (3 channels), and with bias estimation R (9) and R·b (x, y): one filter,
+        # since all use the same coefficients at the same steps.
+        self._acc_lp = _LowPass(14 if self._bias_on else 3, p.tau_acc_s, ts_s)
+        self._rest_gyr_lp = _LowPass(3, p.rest_filter_tau_s, ts_s)
+        self._rest_acc_lp = _LowPass(3, p.rest_filter_tau_s, ts_s)
         self._prev_rate = (0.0, 0.0, 0.0)  # bias-corrected gyro of the previous step (coning)
         self._rate_mean = 0.0  # ω̄, °/s
         self._dist_ms = 0.0  # σ_a², (m/s²)²
         self._tau = p.tau_min_s if p.adaptive_tau else p.tau_acc_s
         self._rest_t = 0.0
         self._at_rest = False
-        self._samples = 0
+        # Block sums: raw gyro; accelerometer in the sensor frame and in the earth frame of the
+        # current output (valid samples only, counted by _na).
+        self._sgx = self._sgy = self._sgz = 0.0
+        self._sax = self._say = self._saz = 0.0
+        self._sex = self._sey = self._sez = 0.0
+        self._na = 0
+        self._n = 0  # samples in the current block
+        self._done = 0  # samples of completed blocks
 
     def seed_gyro_bias(self, bias_rad_s: Sequence[float], sigma_dps: float | None = None) -> None:
         """Set the gyro bias (rad/s, sensor frame), e.g. from a calibration, and reset.
@@ -290,19 +309,12 @@ class TiltEstimator:
     @property
     def quaternion(self) -> tuple[float, float, float, float]:
         """Orientation (w, x, y, z), sensor→earth, unit norm; heading arbitrary."""
-        aw, ax, ay, az = self._qa
-        gw, gx, gy, gz = self._qg
-        return (
-            aw * gw - ax * gx - ay * gy - az * gz,
-            aw * gx + ax * gw + ay * gz - az * gy,
-            aw * gy - ax * gz + ay * gw + az * gx,
-            aw * gz + ax * gy - ay * gx + az * gw,
-        )
+        return self._q
 
     @property
     def up(self) -> tuple[float, float, float]:
         """Earth "up" as a unit vector in the sensor frame (R(q)ᵀ·ẑ); all inclination lives here."""
-        w, x, y, z = self.quaternion
+        w, x, y, z = self._q
         return (2.0 * (x * z - w * y), 2.0 * (y * z + w * x), 1.0 - 2.0 * (x * x + y * y))
 
     @property
@@ -329,7 +341,12 @@ class TiltEstimator:
     @property
     def samples(self) -> int:
         """Samples processed since construction/reset."""
-        return self._samples
+        return self._done + self._n
+
+    @property
+    def block(self) -> int:
+        """Samples per step of the slow part (1 at ≤ ``correction_rate_hz``)."""
+        return self._block
 
     # -- the per-sample update ---------------------------------------------------------------
 
@@ -343,18 +360,94 @@ class TiltEstimator:
         A sample whose accelerometer reads exactly zero (a dropped reading) only propagates the
         gyroscope.
         """
-        self._samples += 1
+        # ---- gyroscope strapdown integration of the output (exact exponential map) ----
+        # q = q_acc ⊗ q_gyr and q_acc is constant between slow steps, so integrating q itself
+        # (right-multiplying by the step's rotation) is integrating q_gyr.
+        bx, by, bz = self._bias
+        wx = gx - bx
+        wy = gy - by
+        wz = gz - bz
+        if self._coning:
+            px, py, pz = self._prev_rate
+            self._prev_rate = (wx, wy, wz)
+            k = self._coning_k
+            cx = wx + k * (py * wz - pz * wy)
+            cy = wy + k * (pz * wx - px * wz)
+            wz += k * (px * wy - py * wx)
+            wx = cx
+            wy = cy
+        qw, qx, qy, qz = self._q
+        wn = wx * wx + wy * wy + wz * wz
+        if wn > 1e-24:
+            wn = _sqrt(wn)
+            half = wn * self._half_ts
+            c = _cos(half)
+            s = _sin(half) / wn
+            wx *= s
+            wy *= s
+            wz *= s
+            nw = qw * c - qx * wx - qy * wy - qz * wz
+            nx = qw * wx + qx * c + qy * wz - qz * wy
+            ny = qw * wy - qx * wz + qy * c + qz * wx
+            qz = qw * wz + qx * wy - qy * wx + qz * c
+            qw = nw
+            qx = nx
+            qy = ny
+            # Normalised once per block, in the slow part: a product of unit quaternions
+            # drifts off unit norm by ~1e-16 per step.
+            self._q = (qw, qx, qy, qz)
+
+        self._sgx += gx
+        self._sgy += gy
+        self._sgz += gz
+        if ax != 0.0 or ay != 0.0 or az != 0.0:
+            # Accelerometer into the earth frame of the current output: v' = v + w·t + u×t,
+            # t = 2·u×v. The slow part takes the block mean back into I with q_acc⁻¹ (constant
+            # over the block), which is the mean of the samples rotated by q_gyr.
+            tx = 2.0 * (qy * az - qz * ay)
+            ty = 2.0 * (qz * ax - qx * az)
+            tz = 2.0 * (qx * ay - qy * ax)
+            self._sex += ax + qw * tx + qy * tz - qz * ty
+            self._sey += ay + qw * ty + qz * tx - qx * tz
+            self._sez += az + qw * tz + qx * ty - qy * tx
+            self._sax += ax
+            self._say += ay
+            self._saz += az
+            self._na += 1
+
+        n = self._n + 1
+        if n < self._block:
+            self._n = n
+            return
+        self._n = 0
+        self._done += n
+        self._slow_step()
+
+    def _slow_step(self) -> None:
+        """Rest detection, gravity low-pass, inclination correction and bias, on block means."""
         p = self.params
-        ts = self._ts
         clip = self._clip
         sbx, sby, sbz = self._seed
+        inv_n = 1.0 / self._block
+        gx = self._sgx * inv_n
+        gy = self._sgy * inv_n
+        gz = self._sgz * inv_n
+        self._sgx = self._sgy = self._sgz = 0.0
+        qw, qx, qy, qz = self._q
+        n = 1.0 / _sqrt(qw * qw + qx * qx + qy * qy + qz * qz)
+        qw *= n
+        qx *= n
+        qy *= n
+        qz *= n
+        self._q = (qw, qx, qy, qz)
 
         # ---- rest detection, gyroscope half: deviation from its own low-pass ----
-        rgx, rgy, rgz = self._rest_gyr_lp.step((gx, gy, gz), self._rest_coeffs)
+        b0, a1, a2 = self._rest_coeffs
+        rgx, rgy, rgz = self._rest_gyr_lp.step((gx, gy, gz), b0, a1, a2)
         dx, dy, dz = gx - rgx, gy - rgy, gz - rgz
         bx, by, bz = self._bias
         P = self._P
-        gate = max(self._gate_floor, self._gate_k * math.sqrt(max(P[0], P[4], P[8], 0.0)))
+        gate = max(self._gate_floor, self._gate_k * _sqrt(max(P[0], P[4], P[8], 0.0)))
         if (dx * dx + dy * dy + dz * dz >= self._rest_th_gyr2
                 or abs(rgx - sbx) > clip or abs(rgy - sby) > clip or abs(rgz - sbz) > clip
                 or abs(rgx - bx) > gate or abs(rgy - by) > gate or abs(rgz - bz) > gate):
@@ -363,83 +456,91 @@ class TiltEstimator:
             self._rest_t = 0.0
             self._at_rest = False
 
-        # ---- gyroscope strapdown integration (exact exponential map of the step) ----
-        wx, wy, wz = gx - bx, gy - by, gz - bz
-        rate = math.sqrt(wx * wx + wy * wy + wz * wz)
-        if p.coning_correction:
-            px, py, pz = self._prev_rate
-            self._prev_rate = (wx, wy, wz)
-            k = self._coning_k
-            wx, wy, wz = (wx + k * (py * wz - pz * wy), wy + k * (pz * wx - px * wz),
-                          wz + k * (px * wy - py * wx))
-        wn = math.sqrt(wx * wx + wy * wy + wz * wz)
-        if wn > 1e-12:
-            half = wn * self._half_ts
-            c = math.cos(half)
-            s = math.sin(half) / wn
-            wx *= s
-            wy *= s
-            wz *= s
-            qw, qx, qy, qz = self._qg
-            nw = qw * c - qx * wx - qy * wy - qz * wz
-            nx = qw * wx + qx * c + qy * wz - qz * wy
-            ny = qw * wy - qx * wz + qy * c + qz * wx
-            nz = qw * wz + qx * wy - qy * wx + qz * c
-            n = 1.0 / math.sqrt(nw * nw + nx * nx + ny * ny + nz * nz)
-            self._qg = (nw * n, nx * n, ny * n, nz * n)
-
-        if ax == 0.0 and ay == 0.0 and az == 0.0:
+        na = self._na
+        if na == 0:  # no valid accelerometer sample in this block: gyroscope only
             return
+        inv_n = 1.0 / na
+        ax = self._sax * inv_n
+        ay = self._say * inv_n
+        az = self._saz * inv_n
+        vx = self._sex * inv_n
+        vy = self._sey * inv_n
+        vz = self._sez * inv_n
+        self._sax = self._say = self._saz = self._sex = self._sey = self._sez = 0.0
+        self._na = 0
 
         # ---- rest detection, accelerometer half ----
-        ra = self._rest_acc_lp.step((ax, ay, az), self._rest_coeffs)
-        dx, dy, dz = ax - ra[0], ay - ra[1], az - ra[2]
+        rax, ray, raz = self._rest_acc_lp.step((ax, ay, az), b0, a1, a2)
+        dx, dy, dz = ax - rax, ay - ray, az - raz
         if dx * dx + dy * dy + dz * dz >= self._rest_th_acc2:
             self._rest_t = 0.0
             self._at_rest = False
         else:
-            self._rest_t += ts
+            self._rest_t += na * self._ts
             if self._rest_t >= p.rest_min_time_s:
                 self._at_rest = True
 
-        # ---- accelerometer into I: v' = v + w·t + u×t with t = 2·u×v ----
-        qw, qx, qy, qz = self._qg
-        tx = 2.0 * (qy * az - qz * ay)
-        ty = 2.0 * (qz * ax - qx * az)
-        tz = 2.0 * (qx * ay - qy * ax)
-        ix = ax + qw * tx + qy * tz - qz * ty
-        iy = ay + qw * ty + qz * tx - qx * tz
-        iz = az + qw * tz + qx * ty - qy * tx
+        # ---- accelerometer block mean from the earth frame back into I: rotate by q_acc⁻¹ ----
+        cw, cx, cy, cz = self._qa
+        tx = 2.0 * (vy * cz - vz * cy)
+        ty = 2.0 * (vz * cx - vx * cz)
+        tz = 2.0 * (vx * cy - vy * cx)
+        ix = vx + cw * tx - cy * tz + cz * ty
+        iy = vy + cw * ty - cz * tx + cx * tz
+        iz = vz + cw * tz - cx * ty + cy * tx
 
         # ---- time constant of the gravity low-pass ----
         acc_lp = self._acc_lp
         if p.adaptive_tau:
             kw = self._window_k
-            self._rate_mean += kw * (rate * _INV_DEG - self._rate_mean)
+            wx, wy, wz = gx - bx, gy - by, gz - bz
+            self._rate_mean += kw * (_sqrt(wx * wx + wy * wy + wz * wz) * _INV_DEG
+                                     - self._rate_mean)
             if acc_lp.warm:
                 # Non-gravity acceleration ≈ the I-frame reading minus the gravity estimate.
-                dx = ix - acc_lp.last(0)
-                dy = iy - acc_lp.last(1)
-                dz = iz - acc_lp.last(2)
+                last = acc_lp.y1
+                dx = ix - last[0]
+                dy = iy - last[1]
+                dz = iz - last[2]
                 self._dist_ms += kw * (dx * dx + dy * dy + dz * dz - self._dist_ms)
-            tau = p.tau_gain * math.sqrt(math.sqrt(self._dist_ms)
-                                         / max(self._rate_mean, p.tau_rate_floor_dps))
+            tau = p.tau_gain * _sqrt(_sqrt(self._dist_ms)
+                                     / max(self._rate_mean, p.tau_rate_floor_dps))
             tau = min(max(tau, p.tau_min_s), p.tau_max_s)
             self._tau = tau
-            coeffs = _butterworth2(tau, ts)
+            b0, a1, a2 = _butterworth2(tau, self._ts_slow)
         else:
-            coeffs = self._acc_coeffs
-        lx, ly, lz = acc_lp.step((ix, iy, iz), coeffs)
+            b0, a1, a2 = self._acc_coeffs
+
+        if self._bias_on:
+            # Rotation matrix of the 6D estimate (sensor → earth) *before* this correction, the
+            # frame in which this step's correction rate is measured; R and R·b are low-passed
+            # with the accelerometer's filter: the correction rate reflects the bias as seen
+            # through that filter, so the model must go through it too.
+            xx, yy, zz = qx * qx, qy * qy, qz * qz
+            xy, xz, yz = qx * qy, qx * qz, qy * qz
+            wx_, wy_, wz_ = qw * qx, qw * qy, qw * qz
+            r0 = 1.0 - 2.0 * (yy + zz)
+            r1 = 2.0 * (xy - wz_)
+            r2 = 2.0 * (xz + wy_)
+            r3 = 2.0 * (xy + wz_)
+            r4 = 1.0 - 2.0 * (xx + zz)
+            r5 = 2.0 * (yz - wx_)
+            lp = acc_lp.step((ix, iy, iz, r0, r1, r2, r3, r4, r5, 2.0 * (xz - wy_),
+                              2.0 * (yz + wx_), 1.0 - 2.0 * (xx + yy),
+                              r0 * bx + r1 * by + r2 * bz, r3 * bx + r4 * by + r5 * bz),
+                             b0, a1, a2)
+        else:
+            lp = acc_lp.step((ix, iy, iz), b0, a1, a2)
+        lx, ly, lz = lp[0], lp[1], lp[2]
 
         # ---- filtered gravity into the earth frame with the current correction ----
-        cw, cx, cy, cz = self._qa
         tx = 2.0 * (cy * lz - cz * ly)
         ty = 2.0 * (cz * lx - cx * lz)
         tz = 2.0 * (cx * ly - cy * lx)
         ex = lx + cw * tx + cy * tz - cz * ty
         ey = ly + cw * ty + cz * tx - cx * tz
         ez = lz + cw * tz + cx * ty - cy * tx
-        en = math.sqrt(ex * ex + ey * ey + ez * ez)
+        en = _sqrt(ex * ex + ey * ey + ez * ez)
         if en < 1e-9:
             return
         ex /= en
@@ -448,92 +549,80 @@ class TiltEstimator:
 
         # ---- inclination correction: the rotation taking (ex, ey, ez) onto +z ----
         # Axis e×ẑ = (ey, −ex, 0), angle φ = acos(ez): w = cos(φ/2) = √((1+ez)/2) and
-        # vector part sin(φ/2)/sin(φ)·(ey, −ex, 0) = (ey, −ex, 0)/(2w).
-        kw = math.sqrt(max(0.0, (ez + 1.0) * 0.5))
+        # vector part sin(φ/2)/sin(φ)·(ey, −ex, 0) = (ey, −ex, 0)/(2w). It left-multiplies both
+        # q_acc and the output q (= q_acc ⊗ q_gyr).
+        kw = _sqrt(max(0.0, (ez + 1.0) * 0.5))
         if kw > 1e-6:
             kx = 0.5 * ey / kw
             ky = -0.5 * ex / kw
         else:  # gravity estimate points straight down: any horizontal axis will do
             kw, kx, ky = 0.0, 1.0, 0.0
         nw = kw * cw - kx * cx - ky * cy
-        nx = kw * cx + kx * cw - ky * cz
-        ny = kw * cy + kx * cz + ky * cw
+        nx = kw * cx + kx * cw + ky * cz
+        ny = kw * cy - kx * cz + ky * cw
         nz = kw * cz + kx * cy - ky * cx
-        n = 1.0 / math.sqrt(nw * nw + nx * nx + ny * ny + nz * nz)
+        n = 1.0 / _sqrt(nw * nw + nx * nx + ny * ny + nz * nz)
         self._qa = (nw * n, nx * n, ny * n, nz * n)
+        self._q = (kw * qw - kx * qx - ky * qy, kw * qx + kx * qw + ky * qz,
+                   kw * qy - kx * qz + ky * qw, kw * qz + kx * qy - ky * qx)
 
-        if not (p.motion_bias_estimation or p.rest_bias_estimation):
+        if not self._bias_on:
             return
 
         # ---- gyro bias: Kalman filter on b (sensor frame, rad/s; P in (°/s)²) ----
-        # Rotation matrix of the 6D estimate (sensor → earth) *before* this correction, the
-        # frame in which this step's correction rate was measured.
-        w, x, y, z = self._compose(cw, cx, cy, cz)
-        xx, yy, zz = x * x, y * y, z * z
-        xy, xz, yz = x * y, x * z, y * z
-        wx_, wy_, wz_ = w * x, w * y, w * z
-        r = (
-            1.0 - 2.0 * (yy + zz), 2.0 * (xy - wz_), 2.0 * (xz + wy_),
-            2.0 * (xy + wz_), 1.0 - 2.0 * (xx + zz), 2.0 * (yz - wx_),
-            2.0 * (xz - wy_), 2.0 * (yz + wx_), 1.0 - 2.0 * (xx + yy),
-        )
-        # Low-pass R and R·b with the accelerometer's filter: the correction rate reflects the
-        # bias as seen through that filter, so the model must go through it too.
-        rbx = r[0] * bx + r[1] * by + r[2] * bz
-        rby = r[3] * bx + r[4] * by + r[5] * bz
-        rl = self._r_lp.step(r, coeffs)
-        rbl = self._rb_lp.step((rbx, rby), coeffs)
-
-        P = self._P
         if P[0] < self._p0:
             v = self._v
             P = (P[0] + v, P[1], P[2], P[3], P[4] + v, P[5], P[6], P[7], P[8] + v)
+        p0, p1, p2, _, p4, p5, _, _, p8 = P
 
         if self._at_rest and p.rest_bias_estimation:
-            # The low-pass gyro reading *is* the bias at rest: H = I.
-            h = (1.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 1.0)
+            # The low-pass gyro reading *is* the bias at rest: H = I, so P·Hᵀ = P.
             e0 = rgx - bx
             e1 = rgy - by
             e2 = rgz - bz
-            w0 = w1 = w2 = self._w_rest
+            m0, m1, m2, m3, m4, m5, m6, m7, m8 = P
+            w = self._w_rest
+            s0 = p0 + w
+            s1 = p1
+            s2 = p2
+            s4 = p4 + w
+            s5 = p5
+            s8 = p8 + w
         elif p.motion_bias_estimation:
             # Earth-frame correction rate (ey, −ex)/ts cancels the drift R·(b_true − b):
             # measurement of LP(R)·b_true is LP(R·b) − correction rate.
-            h = rl
-            inv_ts = 1.0 / ts
-            e0 = -ey * inv_ts + rbl[0] - (rl[0] * bx + rl[1] * by + rl[2] * bz)
-            e1 = ex * inv_ts + rbl[1] - (rl[3] * bx + rl[4] * by + rl[5] * bz)
-            e2 = -(rl[6] * bx + rl[7] * by + rl[8] * bz)
-            w0 = w1 = self._w_motion
-            w2 = self._w_vertical
+            _, _, _, h0, h1, h2, h3, h4, h5, h6, h7, h8, rbx, rby = lp
+            inv_ts = 1.0 / self._ts_slow
+            e0 = -ey * inv_ts + rbx - (h0 * bx + h1 * by + h2 * bz)
+            e1 = ex * inv_ts + rby - (h3 * bx + h4 * by + h5 * bz)
+            e2 = -(h6 * bx + h7 * by + h8 * bz)
+            # PHt = P·Hᵀ; S = H·P·Hᵀ + W (P symmetric).
+            m0 = p0 * h0 + p1 * h1 + p2 * h2
+            m1 = p0 * h3 + p1 * h4 + p2 * h5
+            m2 = p0 * h6 + p1 * h7 + p2 * h8
+            m3 = p1 * h0 + p4 * h1 + p5 * h2
+            m4 = p1 * h3 + p4 * h4 + p5 * h5
+            m5 = p1 * h6 + p4 * h7 + p5 * h8
+            m6 = p2 * h0 + p5 * h1 + p8 * h2
+            m7 = p2 * h3 + p5 * h4 + p8 * h5
+            m8 = p2 * h6 + p5 * h7 + p8 * h8
+            w = self._w_motion
+            s0 = h0 * m0 + h1 * m3 + h2 * m6 + w
+            s1 = h0 * m1 + h1 * m4 + h2 * m7
+            s2 = h0 * m2 + h1 * m5 + h2 * m8
+            s4 = h3 * m1 + h4 * m4 + h5 * m7 + w
+            s5 = h3 * m2 + h4 * m5 + h5 * m8
+            s8 = h6 * m2 + h7 * m5 + h8 * m8 + self._w_vertical
         else:
             self._P = P
             return
 
         # A single disagreement larger than the clip band is an outlier, not bias information.
-        e0 = min(max(e0, -clip), clip) / DEG
-        e1 = min(max(e1, -clip), clip) / DEG
-        e2 = min(max(e2, -clip), clip) / DEG
+        e0 = min(max(e0, -clip), clip) * _INV_DEG
+        e1 = min(max(e1, -clip), clip) * _INV_DEG
+        e2 = min(max(e2, -clip), clip) * _INV_DEG
 
-        # PHt = P·Hᵀ; S = H·P·Hᵀ + W; K = PHt·S⁻¹; b += K·e; P −= K·(PHt)ᵀ  (P symmetric).
-        p0, p1, p2, p3, p4, p5, p6, p7, p8 = P
-        h0, h1, h2, h3, h4, h5, h6, h7, h8 = h
-        m0 = p0 * h0 + p1 * h1 + p2 * h2
-        m1 = p0 * h3 + p1 * h4 + p2 * h5
-        m2 = p0 * h6 + p1 * h7 + p2 * h8
-        m3 = p3 * h0 + p4 * h1 + p5 * h2
-        m4 = p3 * h3 + p4 * h4 + p5 * h5
-        m5 = p3 * h6 + p4 * h7 + p5 * h8
-        m6 = p6 * h0 + p7 * h1 + p8 * h2
-        m7 = p6 * h3 + p7 * h4 + p8 * h5
-        m8 = p6 * h6 + p7 * h7 + p8 * h8
-        s0 = h0 * m0 + h1 * m3 + h2 * m6 + w0
-        s1 = h0 * m1 + h1 * m4 + h2 * m7
-        s2 = h0 * m2 + h1 * m5 + h2 * m8
-        s4 = h3 * m1 + h4 * m4 + h5 * m7 + w1
-        s5 = h3 * m2 + h4 * m5 + h5 * m8
-        s8 = h6 * m2 + h7 * m5 + h8 * m8 + w2
-        # Inverse of the symmetric S by its adjugate.
+        # K = PHt·S⁻¹; b += K·e; P −= K·(PHt)ᵀ. Inverse of the symmetric S by its adjugate.
         c0 = s4 * s8 - s5 * s5
         c1 = s2 * s5 - s1 * s8
         c2 = s1 * s5 - s2 * s4
@@ -574,16 +663,6 @@ class TiltEstimator:
             min(max(bz, sbz - clip), sbz + clip),
         )
 
-    def _compose(self, aw: float, ax: float, ay: float, az: float) -> tuple[float, ...]:
-        """(aw, ax, ay, az) ⊗ q_gyr."""
-        gw, gx, gy, gz = self._qg
-        return (
-            aw * gw - ax * gx - ay * gy - az * gz,
-            aw * gx + ax * gw + ay * gz - az * gy,
-            aw * gy - ax * gz + ay * gw + az * gx,
-            aw * gz + ax * gy - ay * gx + az * gw,
-        )
-
     # -- batch form --------------------------------------------------------------------------
 
     def update_batch(self, acc: np.ndarray, gyr: np.ndarray) -> np.ndarray:
@@ -602,7 +681,7 @@ class TiltEstimator:
         append = rows.append
         for (ax, ay, az), (gx, gy, gz) in zip(acc.tolist(), gyr.tolist(), strict=True):
             update(ax, ay, az, gx, gy, gz)
-            append(self.quaternion)
+            append(self._q)
         if rows:
             out[:] = rows
         return out
