@@ -126,8 +126,17 @@ def test_metrics_of_a_recording(tmp_path, state_dir, capsys):
     assert cli.main(["metrics", str(out), "--json"]) == 0
     captured = capsys.readouterr()
     result = json.loads(captured.out)
-    for key in ("osi", "apsi", "mlsi", "sd", "path_length_deg", "mean_velocity_deg_s",
-                "ellipse95_area_deg2", "zone_pct", "edge_touches"):
+    for key in (
+        "osi",
+        "apsi",
+        "mlsi",
+        "sd",
+        "path_length_deg",
+        "mean_velocity_deg_s",
+        "ellipse95_area_deg2",
+        "zone_pct",
+        "edge_touches",
+    ):
         assert key in result
     assert "holds no calibration" in captured.err
     assert result["duration_s"] == pytest.approx(2.0, abs=0.2)  # 3 s minus the 1 s settling
@@ -135,16 +144,34 @@ def test_metrics_of_a_recording(tmp_path, state_dir, capsys):
 
 def test_metrics_of_a_damaged_recording_names_the_line(tmp_path, capsys):
     bad = tmp_path / "bad.csv"
-    bad.write_text("# format: \"wobble-trainer recording\"\n# version: 1\n"
-                   "t,ax,ay,az,gx,gy,gz,true_pitch,true_roll,gap_before\n1,2,3\n")
+    bad.write_text(
+        '# format: "wobble-trainer recording"\n# version: 1\n'
+        "t,ax,ay,az,gx,gy,gz,true_pitch,true_roll,gap_before\n1,2,3\n"
+    )
     assert cli.main(["metrics", str(bad)]) == 2
     assert "line 4" in capsys.readouterr().err
 
 
 def test_run_headless_plays_an_activity_and_saves_the_last_frame(state_dir, tmp_path):
     shot = tmp_path / "frame.png"
-    assert cli.main(["run", "--sim", "--headless", "--rate", "200", "--activity", "hold",
-                     "--seconds", "4", "--screenshot", str(shot)]) == 0
+    assert (
+        cli.main(
+            [
+                "run",
+                "--sim",
+                "--headless",
+                "--rate",
+                "200",
+                "--activity",
+                "hold",
+                "--seconds",
+                "4",
+                "--screenshot",
+                str(shot),
+            ]
+        )
+        == 0
+    )
     import pygame
 
     image = pygame.image.load(str(shot))

@@ -1,0 +1,131 @@
+import numpy as np
+from conftest import assert_renders, autopilot_script, drive
+
+from wobble_trainer.app.activities.hold import HoldChallenge
+from wobble_trainer.app.controls import Command
+from wobble_trainer.app.scenes.calibrate import CalibrationScene
+from wobble_trainer.app.scenes.menus import (
+    ActivityMenuScene,
+    RestScene,
+    ResultsScene,
+    SafetyScene,
+    StartScene,
+    WarmUpScene,
+)
+from wobble_trainer.feedback.cues import Cue
+from wobble_trainer.tilt.calibration import Calibration
+
+
+def choose(app, index):
+    """Lean to ``index`` and confirm by holding forward, as a person would."""
+    scene = app.scene
+    drive(app, 0.6, lambda t: (0.0, 0.0))
+    while scene.menu.highlight != index:
+        drive(app, 0.5, lambda t: (0.0, 10.0))
+        drive(app, 0.6, lambda t: (0.0, 0.0))
+    drive(app, 1.7, lambda t: (12.0, 0.0))
+
+
+def test_home_flow_by_leaning(app_context):
+    app = app_context
+    app.calibration = Calibration(uncalibrated=False)
+    app.push(StartScene(app))
+    choose(app, 0)
+    assert isinstance(app.scene, SafetyScene)
+    choose(app, 0)  # "No": not injured
+    assert isinstance(app.scene, WarmUpScene)
+    choose(app, 0)
+    assert isinstance(app.scene, ActivityMenuScene)
+    names = [a.name for a in app.scene.activities]
+    choose(app, names.index("hold"))
+    assert isinstance(app.scene, HoldChallenge)
+    assert Cue.SELECT in app.feedback.cues
+
+
+def test_an_injured_ankle_gets_rest_advice_and_no_session(app_context):
+    app = app_context
+    app.push(StartScene(app))
+    choose(app, 0)
+    choose(app, 1)  # "Yes": swollen, painful or freshly injured
+    assert isinstance(app.scene, RestScene)
+    choose(app, 0)
+    assert isinstance(app.scene, StartScene)
+    assert len(app.stack) == 1
+
+
+def test_uncalibrated_board_is_calibrated_before_a_standing_activity(app_context):
+    app = app_context
+    app.push(ActivityMenuScene(app))
+    names = [a.name for a in app.scene.activities]
+    app.scene.menu.touch(names.index("hold"))
+    drive(app, 0.05, lambda t: (0.0, 0.0))
+    assert isinstance(app.scene, CalibrationScene)
+    assert app.scene.then.name == "hold"
+
+
+def test_calibration_scene_runs_the_procedure_on_raw_samples(app_context):
+    from wobble_trainer.units import STANDARD_GRAVITY
+
+    class Reader:
+        """Raw samples of a board held level, then tilted as asked, 200 Hz."""
+
+        def __init__(self):
+            self.t = 0.0
+
+        def read_new(self):
+            from wobble_trainer.sampling.samples import make_samples
+
+            scene = app_context.scene
+            pitch, roll = scene.autopilot(None)
+            n = 2  # 10 ms of samples per logic step
+            t = self.t + np.arange(1, n + 1) / 200.0
+            self.t = float(t[-1])
+            g = STANDARD_GRAVITY
+            up = np.array(
+                [-np.sin(pitch), np.sin(roll) * np.cos(pitch), np.cos(roll) * np.cos(pitch)]
+            )
+            rng = np.random.default_rng(int(self.t * 1000))
+            acc = np.tile(up * g, (n, 1)) + rng.normal(0, 0.005, (n, 3))
+            return make_samples(t, acc, np.zeros((n, 3)))
+
+    saved = []
+    app_context.sample_reader = Reader
+    app_context.save_calibration = saved.append
+    app_context.push(StartScene(app_context))
+    scene = CalibrationScene(app_context)
+    app_context.push(scene)
+    # 15° edges in every direction: clamp the asked 30° poses at the rim
+    drive(app_context, 60.0, lambda t: (0.0, 0.0))
+    assert saved, scene.procedure.hint
+    assert isinstance(app_context.scene, StartScene)
+    assert Cue.END in app_context.feedback.cues
+
+
+def test_results_and_every_menu_render(app_context):
+    app = app_context
+    for scene in (
+        StartScene(app),
+        SafetyScene(app),
+        RestScene(app),
+        WarmUpScene(app),
+        ActivityMenuScene(app),
+        CalibrationScene(app),
+        ResultsScene(app, "Hold complete", ["Time in zone: 20 s"], best=True),
+    ):
+        app.push(scene)
+        assert_renders(scene)
+
+
+def test_menu_autopilot_chooses(app_context):
+    app = app_context
+    app.push(StartScene(app))
+    drive(app, 5.0, autopilot_script(app))
+    assert isinstance(app.scene, SafetyScene)
+
+
+def test_long_press_menu_goes_home(app_context):
+    app = app_context
+    app.push(StartScene(app))
+    app.push(SafetyScene(app))
+    app.scene.command(Command.MENU)
+    assert isinstance(app.scene, StartScene)
