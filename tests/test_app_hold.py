@@ -29,8 +29,11 @@ def test_steady_hold_scores_the_full_time_and_cues_countdown_go_end(app_context)
 def test_time_outside_the_zone_is_not_counted(app_context):
     scene = start_hold(app_context, duration_s=20, zone_deg=3.0, stability_level=12)
     # 10 s level, then 10 s at 8° (cursor 0.6·(8-1.5) = 3.9° > 3°: outside)
-    drive(app_context, COUNTDOWN_S + 20.5,
-          lambda t: (0.0, 0.0) if t < COUNTDOWN_S + 10 else (8.0, 0.0))
+    drive(
+        app_context,
+        COUNTDOWN_S + 20.5,
+        lambda t: (0.0, 0.0) if t < COUNTDOWN_S + 10 else (8.0, 0.0),
+    )
     assert scene.time_in_zone == pytest.approx(10.0, abs=0.05)
     assert scene.hold_time == pytest.approx(20.0, abs=0.011)
 
