@@ -50,6 +50,7 @@ def drive(app, seconds: float, script: AngleScript, *, on_board: bool = True) ->
     logic time reached. No real time passes.
     """
     from wobble_trainer.app.scene import LOGIC_DT, Tick
+    from wobble_trainer.tilt.stream import ANGLE_DTYPE
 
     t = 0.0
     steps = round(seconds / LOGIC_DT)
@@ -60,6 +61,10 @@ def drive(app, seconds: float, script: AngleScript, *, on_board: bool = True) ->
             break
         value = script(t)
         angles = None if value is None else board_angles(*value)
+        if angles is not None:
+            # as the app does once a frame: this step's full-rate angles for session logs
+            row = np.array([(t, angles.pitch, angles.roll)], dtype=ANGLE_DTYPE)
+            app.publish_angles(row)
         scene.update(LOGIC_DT, Tick(t, angles, on_board))
     return t
 

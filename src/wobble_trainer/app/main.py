@@ -44,6 +44,17 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--screenshot", metavar="FILE.png", help="save the last frame")
 
 
+def open_db(directory):
+    """The clinical database, or None (and why): the trainer still runs without it."""
+    from wobble_trainer.storage import StorageError, open_database
+
+    try:
+        return open_database(directory)
+    except StorageError as exc:
+        print(f"Sessions will not be saved: {exc}", file=sys.stderr)
+        return None
+
+
 def open_gpio(config, feed):
     """The LEDs, buzzer and button, or None (and why) where there are none."""
     if not config.gpio_enabled:
@@ -133,6 +144,7 @@ def run_app(args: argparse.Namespace) -> int:
         sound = SoundFeedback()
         gpio = open_gpio(config, feed)
         directory = state_dir()
+        db = open_db(directory)
         context = AppContext(
             calibration=calibration,
             feedback=FeedbackGroup(sound, gpio) if gpio else FeedbackGroup(sound),
@@ -141,6 +153,7 @@ def run_app(args: argparse.Namespace) -> int:
             sample_reader=feed.sample_reader,
             sound=sound,
             device=device,
+            db=db,
         )
 
         def store(new_calibration) -> None:
@@ -160,6 +173,10 @@ def run_app(args: argparse.Namespace) -> int:
             fullscreen=args.fullscreen or config.fullscreen,
             button_events=button,
         )
-        return app.run(seconds=args.seconds, screenshot=args.screenshot)
+        try:
+            return app.run(seconds=args.seconds, screenshot=args.screenshot)
+        finally:
+            if db is not None:
+                db.close()
     finally:
         runner.close()

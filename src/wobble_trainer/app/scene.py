@@ -61,8 +61,18 @@ class AppContext:
     """Stores a new calibration and starts using it."""
     sound: Any = None
     """The speakers (:class:`wobble_trainer.app.sound.SoundFeedback`), for the tilt tone."""
+    db: Any = None
+    """The clinical database (:class:`wobble_trainer.storage.Database`), when it could be opened."""
+    profile: Any = None
+    """Who is training (:class:`wobble_trainer.storage.Profile`); None: nobody chosen (guest)."""
+    angle_listeners: list[Callable[[Any], None]] = field(default_factory=list)
+    """Called once a frame with that frame's full-rate board angles (``ANGLE_DTYPE`` rows)."""
     device: Any = None
     """The IMU's :class:`~wobble_trainer.tilt.calibration.DeviceIdentity`, when known."""
+
+    def publish_angles(self, angles: Any) -> None:
+        for listener in list(self.angle_listeners):
+            listener(angles)
 
     @property
     def edge_angles(self) -> EdgeAngles:

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from wobble_trainer.app.controls import Command
 from wobble_trainer.app.layout import Layout
 from wobble_trainer.app.presence import PresenceDetector
@@ -22,7 +24,7 @@ from wobble_trainer.app.scene import LOGIC_DT, AppContext, Tick
 from wobble_trainer.app.widgets import draw_pause_veil
 from wobble_trainer.tilt.board_angles import BoardAngles
 from wobble_trainer.tilt.calibration import Calibration
-from wobble_trainer.tilt.stream import TiltStream
+from wobble_trainer.tilt.stream import ANGLE_DTYPE, TiltStream
 from wobble_trainer.units import DEG
 
 SENSOR_TIMEOUT_S = 0.3
@@ -60,6 +62,8 @@ class LiveAngles:
         self.set_calibration(calibration)
         self._last_sample_at = time.monotonic()
         self.last_sample_t: float | None = None
+        self.new_angles = np.empty(0, dtype=ANGLE_DTYPE)
+        """This frame's full-rate angles (for session logs)."""
 
     def set_calibration(self, calibration: Calibration) -> None:
         self.stream = TiltStream(self.runner.ring.reader(), self.rate_hz, calibration)
@@ -69,6 +73,7 @@ class LiveAngles:
 
     def poll(self) -> BoardAngles | None:
         new = self.stream.update()
+        self.new_angles = new
         now = time.monotonic()
         if len(new):
             self._last_sample_at = now
@@ -224,6 +229,7 @@ class TrainerApp:
                 if seconds is not None and now - started >= seconds:
                     break
                 self.angles = self.feed.poll()
+                self.app.publish_angles(self.feed.new_angles)
                 self.handle_events()
                 self.steer_simulation()
                 self.step_logic(now - last)

@@ -7,13 +7,18 @@ PAUSE command (the hardware button's short press); MENU leaves. Time only runs w
 
 from __future__ import annotations
 
+from dataclasses import asdict, is_dataclass
 from enum import StrEnum
+from typing import Any
 
+import numpy as np
 import pygame
 
+from wobble_trainer import metrics
 from wobble_trainer.app.controls import Command
 from wobble_trainer.app.layout import ACCENT, BACKGROUND, Layout
 from wobble_trainer.app.scene import AppContext, Scene, Tick
+from wobble_trainer.app.session_log import SessionLog
 from wobble_trainer.app.widgets import draw_pause_veil
 from wobble_trainer.feedback.cues import Cue
 
@@ -39,6 +44,9 @@ class TimedActivity(Scene):
         self.elapsed = 0.0
         self.user_paused = False
         self.auto_paused = False
+        self.log: SessionLog | None = None
+        self.events: list[dict[str, Any]] = []
+        """What happened, for the stored session (e.g. {"t": 12.3, "event": "edge"})."""
 
     @property
     def paused(self) -> bool:
@@ -57,6 +65,9 @@ class TimedActivity(Scene):
             if self.countdown_left <= 1e-9:
                 self.phase = Phase.RUNNING
                 self.app.feedback.cue(Cue.GO)
+                self.log = SessionLog(self.app, self.name, self.session_settings())
+                self.log.start()
+                self.log.begin_trial()
                 self.start()
             return
         self.elapsed += dt
@@ -72,11 +83,30 @@ class TimedActivity(Scene):
         from wobble_trainer.app.scenes.menus import ResultsScene
 
         heading, lines, key, score = self.results()
+        self._store(score)
         best = False
         if self.app.records is not None and key is not None and score is not None:
             best = self.app.records.submit(key, score)
         self.app.results.append({"activity": self.name, "lines": lines, "score": score})
         self.app.replace(ResultsScene(self.app, heading, lines, best))
+
+    def _store(self, score: float | None) -> None:
+        """Keep the session: raw trial, balance metrics of the whole run, the score."""
+        if self.log is None:
+            return
+        angles = self.log.end_trial(events=self.events)
+        summary: dict[str, Any] = {"score": score}
+        if len(angles) > 10:
+            rate = (len(angles) - 1) / float(angles["t"][-1] - angles["t"][0])
+            summary.update(
+                metrics.compute(
+                    np.degrees(angles["pitch"]),
+                    np.degrees(angles["roll"]),
+                    rate,
+                    self.app.edge_angles,
+                )
+            )
+        self.log.finish(summary)
 
     def command(self, command: Command) -> None:
         if command is Command.PAUSE:
@@ -112,6 +142,11 @@ class TimedActivity(Scene):
             draw_pause_veil(surface, layout, "Paused", "Press the button to go on")
 
     # -- for subclasses ------------------------------------------------------------------------
+    def session_settings(self) -> dict[str, Any]:
+        """The settings stored with the session."""
+        settings = getattr(self, "settings", None)
+        return asdict(settings) if is_dataclass(settings) else {}
+
     def start(self) -> None:
         """The countdown ended: running starts now."""
 

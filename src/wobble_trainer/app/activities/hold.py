@@ -112,6 +112,7 @@ class HoldChallenge(TimedActivity):
         on_edge = self.edge_zone is Zone.EDGE
         if on_edge and not self._was_on_edge:
             self.edge_touches += 1
+            self.events.append({"t": round(self.elapsed, 3), "event": "edge"})
             if self.first_touch_s is None:
                 self.first_touch_s = self.elapsed
             self.app.feedback.cue(Cue.EDGE)
