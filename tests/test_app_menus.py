@@ -1,7 +1,7 @@
 import numpy as np
 from conftest import assert_renders, autopilot_script, drive
 
-from wobble_trainer.app.activities.hold import HoldChallenge
+from wobble_trainer.app.activities.hold import HoldChallenge, HoldSetupScene
 from wobble_trainer.app.controls import Command
 from wobble_trainer.app.scenes.calibrate import CalibrationScene
 from wobble_trainer.app.scenes.menus import (
@@ -38,6 +38,8 @@ def test_home_flow_by_leaning(app_context):
     assert isinstance(app.scene, ActivityMenuScene)
     names = [a.name for a in app.scene.activities]
     choose(app, names.index("hold"))
+    assert isinstance(app.scene, HoldSetupScene)
+    choose(app, 0)  # "Start" with the settings shown
     assert isinstance(app.scene, HoldChallenge)
     assert Cue.SELECT in app.feedback.cues
 

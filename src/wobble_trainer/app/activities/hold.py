@@ -11,13 +11,14 @@ Scored: time in zone, edge touches, time to first touch.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 import pygame
 
 from wobble_trainer.app.activities.base import Phase, TimedActivity
 from wobble_trainer.app.layout import GREEN, MUTED, RED, TEXT, Layout
 from wobble_trainer.app.scene import Activity, AppContext, Tick, register
+from wobble_trainer.app.scenes.menus import MenuScene
 from wobble_trainer.app.widgets import draw_progress_ring, draw_tilt_view
 from wobble_trainer.feedback.base import FeedbackTargets
 from wobble_trainer.feedback.cues import Cue
@@ -209,11 +210,70 @@ class _NoEdge:
 
 _NO_EDGE = _NoEdge()
 
+SETUP_CHOICES: dict[str, tuple[object, ...]] = {
+    "duration_s": tuple(float(d) for d in DURATIONS_S),
+    "stance": STANCES,
+    "eyes_closed": (False, True),
+    "stability_level": tuple(range(12, 0, -1)),
+    "zone_deg": (5.0, 4.0, 3.0, 2.0, 1.0),
+    "tilt_tone": (False, True),
+    "edge_ends_hold": (False, True),
+}
+
+
+def _describe(field: str, value: object) -> str:
+    if field == "duration_s":
+        return f"Time: {value:g} s"
+    if field == "stance":
+        legs = {"both": "both", "left": "left only", "right": "right only"}[str(value)]
+        return f"Legs: {legs}"
+    if field == "eyes_closed":
+        return "Eyes: closed" if value else "Eyes: open"
+    if field == "stability_level":
+        return f"Stability level: {value} (12 easiest)"
+    if field == "zone_deg":
+        return f"Zone: {value:g}°"
+    if field == "tilt_tone":
+        return "Tilt tone: on" if value else "Tilt tone: off"
+    return "Edge touch: ends the hold" if value else "Edge touch: pauses the timer"
+
+
+class HoldSetupScene(MenuScene):
+    """The hold challenge's settings, hands-free: choosing a row steps its value round; "Start"
+    begins. The last settings are remembered for the next time."""
+
+    title = "Hold challenge"
+    last_settings = HoldSettings()
+
+    def __init__(self, app: AppContext) -> None:
+        self.values = asdict(HoldSetupScene.last_settings)
+        self.fields = list(SETUP_CHOICES)
+        self.options = self._labels()
+        super().__init__(app)
+
+    def _labels(self) -> list[str]:
+        return ["Start"] + [_describe(f, self.values[f]) for f in self.fields]
+
+    def choose(self, index: int) -> None:
+        if index == 0:
+            settings = HoldSettings(**self.values)
+            HoldSetupScene.last_settings = settings
+            self.app.replace(HoldChallenge(self.app, settings))
+            return
+        field = self.fields[index - 1]
+        choices = SETUP_CHOICES[field]
+        value = self.values[field]
+        current = choices.index(value) if value in choices else -1
+        self.values[field] = choices[(current + 1) % len(choices)]
+        self.options = self._labels()
+        self.menu.highlight = index
+
+
 register(
     Activity(
         "hold",
         "Hold challenge",
-        "Keep the cursor in the zone for 30 s",
-        lambda app: HoldChallenge(app),
+        "Keep the cursor in the zone for 10-60 s",
+        lambda app: HoldSetupScene(app),
     )
 )
