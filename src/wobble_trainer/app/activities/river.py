@@ -76,7 +76,7 @@ SLOW_DOWN = 0.4
 """Full forward pitch adds 50% speed; full backward pitch takes 40% off."""
 
 TOUCH_SLOW_S = 1.2
-"""How long a bank touch slows the boat (recovering linearly)."""
+"""How long a bank touch slows the boat (recovering linearly once off the bank)."""
 TOUCH_SLOW_FACTOR = 0.4
 """Speed right after a touch, as a fraction of the normal speed."""
 TOUCH_RELEASE = 0.01
@@ -289,6 +289,7 @@ class RiverRun(TimedActivity):
             self.app.feedback.cue(Cue.EDGE)
         if contact:
             self.touching = True
+            self.slow_left = TOUCH_SLOW_S  # scraping along the bank keeps the boat slow
         elif lo + TOUCH_RELEASE < self.x < hi - TOUCH_RELEASE:
             self.touching = False
 
