@@ -9,3 +9,6 @@ from wobble_trainer.app.activities import (  # noqa: F401  (each module register
     hold,
     river,
 )
+
+MENU_ORDER = ("hold", "marbles", "reach", "river", "circles", "alphabet", "ankle_circles")
+"""How the activity menu lists them: challenges, games, then the seated exercises."""

@@ -156,7 +156,13 @@ class ActivityMenuScene(MenuScene):
     title = "Choose an activity"
 
     def __init__(self, app: AppContext) -> None:
-        self.activities = list(ACTIVITIES.values())
+        from wobble_trainer.app.activities import MENU_ORDER
+
+        def rank(activity: Activity) -> tuple[int, str]:
+            known = activity.name in MENU_ORDER
+            return (MENU_ORDER.index(activity.name) if known else len(MENU_ORDER), activity.name)
+
+        self.activities = sorted(ACTIVITIES.values(), key=rank)
         self.options = [a.title for a in self.activities]
         super().__init__(app)
 
