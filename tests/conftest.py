@@ -46,27 +46,31 @@ AngleScript = Callable[[float], tuple[float, float] | None]
 def drive(app, seconds: float, script: AngleScript, *, on_board: bool = True) -> float:
     """Step the top scene of ``app`` for ``seconds`` of logic time with scripted angles.
 
-    Follows scene changes (the script keeps running on whichever scene is on top). Returns the
-    logic time reached. No real time passes.
+    The script gets the time since this call started; the scenes see logic time running on
+    across calls, as in the app (angle timestamps never go backwards). Follows scene changes
+    (the script keeps running on whichever scene is on top). Returns the time stepped in this
+    call. No real time passes.
     """
     from wobble_trainer.app.scene import LOGIC_DT, Tick
     from wobble_trainer.tilt.stream import ANGLE_DTYPE
 
-    t = 0.0
-    steps = round(seconds / LOGIC_DT)
-    for _ in range(steps):
-        t += LOGIC_DT
+    start = getattr(app, "_drive_time", 0.0)
+    elapsed = 0.0
+    for _ in range(round(seconds / LOGIC_DT)):
         scene = app.scene
         if scene is None:
             break
-        value = script(t)
+        elapsed += LOGIC_DT
+        t = start + elapsed
+        value = script(elapsed)
         angles = None if value is None else board_angles(*value)
         if angles is not None:
             # as the app does once a frame: this step's full-rate angles for session logs
             row = np.array([(t, angles.pitch, angles.roll)], dtype=ANGLE_DTYPE)
             app.publish_angles(row)
         scene.update(LOGIC_DT, Tick(t, angles, on_board))
-    return t
+    app._drive_time = start + elapsed
+    return elapsed
 
 
 def autopilot_script(app, noise_deg: float = 0.0, seed: int = 0) -> AngleScript:

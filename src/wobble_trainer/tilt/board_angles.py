@@ -147,6 +147,14 @@ def up_from_pitch_roll(pitch: float, roll: float) -> Vector3:
     return (-math.sin(pitch), math.sin(roll) * cp, math.cos(roll) * cp)
 
 
+def pitch_roll_toward(tilt: float, direction: float) -> tuple[float, float]:
+    """(pitch, roll) rad of a board tilted by ``tilt`` with its low side at ``direction``: the
+    inverse of the tilt magnitude and direction above."""
+    s = math.sin(tilt)
+    a = angles_from_up((-s * math.cos(direction), s * math.sin(direction), math.cos(tilt)))
+    return a.pitch, a.roll
+
+
 # --- up vector ------------------------------------------------------------------------------------
 
 

@@ -7,6 +7,8 @@ in the order the menu shows them.
 from wobble_trainer.app.activities import (  # noqa: F401  (each module registers itself)
     circles,
     hold,
+    marbles,
+    reach,
     river,
 )
 

@@ -96,8 +96,9 @@ class TimedActivity(Scene):
             return
         angles = self.log.end_trial(events=self.events)
         summary: dict[str, Any] = {"score": score}
-        if len(angles) > 10:
-            rate = (len(angles) - 1) / float(angles["t"][-1] - angles["t"][0])
+        span = float(angles["t"][-1] - angles["t"][0]) if len(angles) > 10 else 0.0
+        if span > 0:
+            rate = (len(angles) - 1) / span
             summary.update(
                 metrics.compute(
                     np.degrees(angles["pitch"]),

@@ -33,7 +33,7 @@ from wobble_trainer.app.widgets import draw_tilt_view, tilt_to_screen
 from wobble_trainer.feedback.base import FeedbackTargets
 from wobble_trainer.feedback.cues import Cue
 from wobble_trainer.feedback.zones import ZoneThresholds
-from wobble_trainer.tilt.board_angles import angles_from_up, up_from_pitch_roll
+from wobble_trainer.tilt.board_angles import pitch_roll_toward, up_from_pitch_roll
 from wobble_trainer.tilt.calibration import EdgeAngles
 from wobble_trainer.units import DEG
 
@@ -145,9 +145,7 @@ class LapResult:
 def target_tilt(direction: float, tilt: float) -> tuple[float, float]:
     """Pitch and roll (rad) of a board tilted by ``tilt`` toward ``direction`` (low-side
     azimuth), through the project's one angle conversion."""
-    s = math.sin(tilt)
-    a = angles_from_up((-s * math.cos(direction), s * math.sin(direction), math.cos(tilt)))
-    return a.pitch, a.roll
+    return pitch_roll_toward(tilt, direction)
 
 
 def tilt_distance(p1: float, r1: float, p2: float, r2: float) -> float:

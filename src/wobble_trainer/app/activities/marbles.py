@@ -25,11 +25,11 @@ import pygame
 
 from wobble_trainer.app.activities.adaptive import AdaptiveDifficulty
 from wobble_trainer.app.activities.base import Phase, TimedActivity
-from wobble_trainer.app.layout import AMBER, GREEN, MUTED, RED, TEXT, Layout
+from wobble_trainer.app.layout import AMBER, BACKGROUND, GREEN, MUTED, RED, TEXT, Layout
 from wobble_trainer.app.scene import Activity, AppContext, Tick, register
 from wobble_trainer.feedback.base import FeedbackTargets
 from wobble_trainer.feedback.cues import Cue
-from wobble_trainer.tilt.board_angles import angles_from_up
+from wobble_trainer.tilt.board_angles import pitch_roll_toward
 from wobble_trainer.tilt.calibration import EdgeAngles
 from wobble_trainer.units import DEG, STANDARD_GRAVITY
 
@@ -37,7 +37,7 @@ TABLE_WIDTH_M = 0.60
 """Table size across (x, to the right)."""
 TABLE_DEPTH_M = 0.40
 """Table size front to back (y, towards the toes: up the screen)."""
-BALL_RADIUS_M = 0.012
+BALL_RADIUS_M = 0.015
 ROLLING_FACTOR = 5.0 / 7.0
 """A solid ball rolling without slipping accelerates at 5/7 of the gravity component along the
 slope (the rest goes into spinning it up)."""
@@ -51,6 +51,8 @@ MIN_LEVEL, MAX_LEVEL = 1, 10
 AUTOPILOT_LEAN_FRACTION = 0.55
 """The autopilot never leans further than this fraction of the edge angle (a careful player)."""
 _LAYOUT_TRIES = 200
+_AUTOPILOT_SLOW = 0.03
+"""m/s: below this the autopilot counts the marble as at rest (for friction compensation)."""
 
 
 def _lerp(level: int, first: float, last: float) -> float:
@@ -208,76 +210,130 @@ def hole_taking(ball: Ball, layout: TableLayout, level: MarbleLevel) -> Hole | N
     return None
 
 
-def board_tilt_toward(tilt: float, direction: float) -> tuple[float, float]:
-    """(pitch, roll) rad of a board tilted by ``tilt`` with its low side at ``direction``."""
-    s = math.sin(tilt)
-    a = angles_from_up((-s * math.cos(direction), s * math.sin(direction), math.cos(tilt)))
-    return a.pitch, a.roll
+Point = tuple[float, float]
+_PASS_MARGIN = 1.3 * BALL_RADIUS_M
+"""How far outside a trap's rim the autopilot's path keeps the marble's centre."""
+_RING_MARGIN = 2.4 * BALL_RADIUS_M
+"""Radius beyond a trap's rim of the ring of points the path may use to go round it."""
+_RING_POINTS = 12
 
 
-def _waypoint(ball: Ball, layout: TableLayout) -> tuple[float, float]:
-    """Where to steer: the target, or beside the first trap that blocks the straight path."""
-    tx, ty = layout.target.x, layout.target.y
-    dx, dy = tx - ball.x, ty - ball.y
-    length = math.hypot(dx, dy)
-    if length < 1e-9:
-        return tx, ty
-    ux, uy = dx / length, dy / length
-    blocking: tuple[float, Hole] | None = None
-    for trap in layout.traps:
-        along = (trap.x - ball.x) * ux + (trap.y - ball.y) * uy
-        if not 0.0 < along < length:
-            continue
-        off = (trap.x - ball.x) * -uy + (trap.y - ball.y) * ux
-        clearance = trap.radius + 3.0 * BALL_RADIUS_M
-        if abs(off) < clearance and (blocking is None or along < blocking[0]):
-            blocking = (along, trap)
-    if blocking is None:
-        return tx, ty
-    trap = blocking[1]
-    clearance = trap.radius + 3.5 * BALL_RADIUS_M
-    off = (trap.x - ball.x) * -uy + (trap.y - ball.y) * ux
-    # Pass on the side away from the trap's offset; the other side if that leaves the table.
-    for side in (-1.0, 1.0) if off >= 0 else (1.0, -1.0):
-        wx, wy = trap.x + side * -uy * clearance, trap.y + side * ux * clearance
-        m = 2 * BALL_RADIUS_M
-        if m <= wx <= TABLE_WIDTH_M - m and m <= wy <= TABLE_DEPTH_M - m:
-            return wx, wy
-    return tx, ty
+def _segment_distance(p: Point, q: Point, c: Point) -> float:
+    dx, dy = q[0] - p[0], q[1] - p[1]
+    length2 = dx * dx + dy * dy
+    t = 0.0 if length2 < 1e-18 else ((c[0] - p[0]) * dx + (c[1] - p[1]) * dy) / length2
+    t = min(max(t, 0.0), 1.0)
+    return math.hypot(p[0] + t * dx - c[0], p[1] + t * dy - c[1])
 
 
-def marble_autopilot(
-    ball: Ball, layout: TableLayout, level: MarbleLevel, edges: EdgeAngles
-) -> tuple[float, float]:
-    """Board (pitch, roll) a careful player would hold: steer towards the target (around traps)
-    at a speed that can stop over the hole, compensating friction."""
-    gx, gy = _waypoint(ball, layout)
-    ex, ey = gx - ball.x, gy - ball.y
-    distance = math.hypot(ex, ey)
-    # Desired velocity: towards the goal, slowing down on the approach, well under the capture
-    # speed so the marble drops in rather than skimming across.
-    v_max = min(0.35, 0.5 * level.capture_speed)
-    v_want = min(v_max, 1.6 * distance)
-    vdx, vdy = (ex / distance * v_want, ey / distance * v_want) if distance > 1e-9 else (0, 0)
-    ax, ay = 5.0 * (vdx - ball.vx), 5.0 * (vdy - ball.vy)
-    # Friction works against the motion: add it back (or, at rest, what it takes to start).
-    brake = level.friction * STANDARD_GRAVITY
-    speed = ball.speed
-    if speed > 1e-3:
-        ax += brake * ball.vx / speed
-        ay += brake * ball.vy / speed
-    else:
+def _clear(p: Point, q: Point, traps: tuple[Hole, ...]) -> bool:
+    """The marble can roll straight from p to q without passing near a trap. A trap that p is
+    already close to only must not get closer (so a path can always lead away from it)."""
+    for trap in traps:
+        c = (trap.x, trap.y)
+        need = min(trap.radius + _PASS_MARGIN, math.dist(p, c) - 1e-9)
+        if _segment_distance(p, q, c) < need:
+            return False
+    return True
+
+
+def plan_path(start: Point, layout: TableLayout) -> list[Point]:
+    """Shortest path (visibility graph over rings of points around each trap, Dijkstra) from
+    ``start`` to the target hole; the list excludes ``start`` and ends at the target."""
+    traps = layout.traps
+    goal = (layout.target.x, layout.target.y)
+    wall = BALL_RADIUS_M + 0.003
+    nodes: list[Point] = [start, goal]
+    for trap in traps:
+        for k in range(_RING_POINTS):
+            angle = 2 * math.pi * k / _RING_POINTS
+            rad = trap.radius + _RING_MARGIN
+            n = (trap.x + rad * math.cos(angle), trap.y + rad * math.sin(angle))
+            inside = wall <= n[0] <= TABLE_WIDTH_M - wall and wall <= n[1] <= TABLE_DEPTH_M - wall
+            if inside and all(
+                math.dist(n, (h.x, h.y)) >= h.radius + _PASS_MARGIN for h in traps if h is not trap
+            ):
+                nodes.append(n)
+    best = [math.inf] * len(nodes)
+    previous = [-1] * len(nodes)
+    best[0] = 0.0
+    done = [False] * len(nodes)
+    for _ in range(len(nodes)):
+        u = min((i for i in range(len(nodes)) if not done[i]), key=best.__getitem__)
+        if best[u] == math.inf or u == 1:
+            break
+        done[u] = True
+        for v in range(len(nodes)):
+            if done[v] or not _clear(nodes[u], nodes[v], traps):
+                continue
+            d = best[u] + math.dist(nodes[u], nodes[v])
+            if d < best[v]:
+                best[v], previous[v] = d, u
+    if previous[1] < 0:
+        return [goal]  # boxed in (does not happen with make_layout's gaps): just go for it
+    path = [goal]
+    node = previous[1]
+    while node > 0:
+        path.append(nodes[node])
+        node = previous[node]
+    return path[::-1]
+
+
+class MarbleAutopilot:
+    """What a careful player does with one marble: plan a way round the traps once, then steer
+    along it (cutting corners whenever a later point is in clear view) at a speed that can stop
+    over the hole, compensating friction. Keeps its plan between calls, so it does not dither
+    between two ways round a trap."""
+
+    def __init__(self, layout: TableLayout) -> None:
+        self.layout = layout
+        self.path: list[Point] | None = None
+
+    def goal(self, ball: Ball) -> Point:
+        """The point to head for now."""
+        here = (ball.x, ball.y)
+        traps = self.layout.traps
+        if self.path is None:
+            self.path = plan_path(here, self.layout)
+        for k in range(len(self.path) - 1, -1, -1):
+            if _clear(here, self.path[k], traps):
+                del self.path[:k]
+                return self.path[0]
+        # Pushed off the way (a lagging player): plan again from here.
+        self.path = plan_path(here, self.layout)
+        return self.path[0]
+
+    def aim(self, ball: Ball, level: MarbleLevel, edges: EdgeAngles) -> tuple[float, float]:
+        """Board (pitch, roll) rad to hold now."""
+        gx, gy = self.goal(ball)
+        ex, ey = gx - ball.x, gy - ball.y
+        distance = math.hypot(ex, ey)
+        # Desired velocity: towards the goal, slowing on the approach, well under the capture
+        # speed so the marble drops in rather than skimming across.
+        v_max = min(0.35, 0.5 * level.capture_speed)
+        v_want = min(v_max, 1.6 * distance)
+        vdx, vdy = (ex / distance * v_want, ey / distance * v_want) if distance > 1e-9 else (0, 0)
+        ax, ay = 5.0 * (vdx - ball.vx), 5.0 * (vdy - ball.vy)
+        # Friction works against the motion: add it back along the velocity, and at (near) rest
+        # along the wanted push, which it takes to get going. Blended over a small speed so the
+        # compensation does not flip with the sign of a tiny velocity and chatter.
+        brake = level.friction * STANDARD_GRAVITY
+        speed = ball.speed
+        moving = min(1.0, speed / _AUTOPILOT_SLOW)
         need = math.hypot(ax, ay)
-        if need > 1e-6:
-            ax += brake * ax / need
-            ay += brake * ay / need
-    push = math.hypot(ax, ay)
-    if push < 1e-6:
-        return 0.0, 0.0
-    direction = math.atan2(ax, ay)
-    table_tilt = math.asin(min(1.0, push / (ROLLING_FACTOR * STANDARD_GRAVITY)))
-    tilt = min(table_tilt / level.gain, AUTOPILOT_LEAN_FRACTION * edges.toward(direction))
-    return board_tilt_toward(tilt, direction)
+        if speed > 1e-9:
+            ax += brake * moving * ball.vx / speed
+            ay += brake * moving * ball.vy / speed
+        if need > 1e-9:
+            ax += brake * (1.0 - moving) * ax / need
+            ay += brake * (1.0 - moving) * ay / need
+        push = math.hypot(ax, ay)
+        if push < 1e-6:
+            return 0.0, 0.0
+        direction = math.atan2(ax, ay)
+        table_tilt = math.asin(min(1.0, push / (ROLLING_FACTOR * STANDARD_GRAVITY)))
+        tilt = min(table_tilt / level.gain, AUTOPILOT_LEAN_FRACTION * edges.toward(direction))
+        return pitch_roll_toward(tilt, direction)
 
 
 class Outcome(StrEnum):
@@ -347,6 +403,7 @@ class MarblesGame(TimedActivity):
         self.level = MarbleLevel.of(self.adaptive.level)
         self.layout = make_layout(self.app.rng, self.level)
         self.ball = Ball(*self.layout.start)
+        self.pilot = MarbleAutopilot(self.layout)
         self.marble_time = 0.0
 
     @property
@@ -398,6 +455,16 @@ class MarblesGame(TimedActivity):
         self.attempts.append(
             MarbleAttempt(self.level.level, outcome, round(self.marble_time, 2), points)
         )
+        self.events.append(
+            {
+                "t": round(self.elapsed, 3),
+                "event": "marble",
+                "outcome": outcome.value,
+                "level": self.level.level,
+                "time_s": round(self.marble_time, 2),
+                "points": points,
+            }
+        )
         self.adaptive.record(outcome is Outcome.HOLED)
         self.result_left = RESULT_PAUSE_S
 
@@ -405,7 +472,7 @@ class MarblesGame(TimedActivity):
     def autopilot(self, tick: Tick) -> tuple[float, float] | None:
         if self.phase is not Phase.RUNNING or self.result_left > 0.0:
             return (0.0, 0.0)
-        return marble_autopilot(self.ball, self.layout, self.level, self.app.edge_angles)
+        return self.pilot.aim(self.ball, self.level, self.app.edge_angles)
 
     def results(self) -> tuple[str, list[str], str | None, float | None]:
         n = len(self.attempts)
@@ -418,7 +485,7 @@ class MarblesGame(TimedActivity):
             f"Holed {holed} of {n} marbles ({pct:.0f}%)",
             f"Traps {traps}   out of time {timeouts}",
             "Mean time to hole: " + (f"{sum(times) / len(times):.1f} s" if times else "-"),
-            f"Level {self.settings.start_level} to {self.adaptive.level}",
+            _levels(self.settings.start_level, self.adaptive.level),
             f"Score {self.score}",
         ]
         return "Table tilt", lines, self.settings.key(), float(self.score)
@@ -461,8 +528,15 @@ class MarblesGame(TimedActivity):
                     pygame.draw.line(
                         surface, RED, (c[0] - d, c[1] - sx * d), (c[0] + d, c[1] + sx * d), ring
                     )
-        self._draw_ball(surface, to_screen(self.ball.x, self.ball.y), ppm)
-        self._draw_tilt_arrow(surface, table, ppm)
+        ball = to_screen(self.ball.x, self.ball.y)
+        self._draw_ball(surface, ball, ppm)
+        if layout.portrait:  # room below the table, none beside the title
+            size = max(10, layout.body_size)
+            spot = (layout.width // 2, (table.bottom + frame + bottom) // 2)
+        else:
+            size = max(10, layout.body_size * 9 // 20)
+            spot = (layout.width - m - size, hud_rect.centery)
+        self._draw_tilt_arrow(surface, spot, size)
         # Time left for this marble.
         fraction = max(0.0, 1.0 - self.marble_time / self.level.time_limit)
         bar = pygame.Rect(table.left, layout.height - m - bar_h, table.width, bar_h)
@@ -478,14 +552,16 @@ class MarblesGame(TimedActivity):
                 Outcome.TRAP: ("Trap!", RED),
                 Outcome.TIMEOUT: ("Out of time", AMBER),
             }[self.last.outcome]
-            layout.text(surface, text, layout.title_size, table.center, color)
+            _banner(surface, layout, text, layout.body_size, color, table, ball[1])
         elif self.phase is Phase.COUNTDOWN:
-            layout.text(
+            _banner(
                 surface,
-                "Tilt the board to roll the marble into the green hole",
+                layout,
+                "Tilt the board: roll the marble into the green hole",
                 layout.small_size,
-                (layout.width // 2, table.bottom - layout.small_size),
                 TEXT,
+                table,
+                ball[1],
             )
 
     def _draw_ball(self, surface: pygame.Surface, center: tuple[int, int], ppm: float) -> None:
@@ -508,19 +584,46 @@ class MarblesGame(TimedActivity):
             surface, (255, 255, 255), (center[0] - rad // 3, center[1] - rad // 3), max(1, rad // 3)
         )
 
-    def _draw_tilt_arrow(self, surface: pygame.Surface, table: pygame.Rect, ppm: float) -> None:
-        """A small downhill arrow in the table's corner: which way the marble is pushed."""
-        size = max(12, round(0.05 * ppm))
-        corner = (table.right - size - 6, table.top + size + 6)
-        pygame.draw.circle(surface, (22, 78, 58), corner, size)
-        pygame.draw.circle(surface, MUTED, corner, size, 1)
+    def _draw_tilt_arrow(self, surface: pygame.Surface, center: tuple[int, int], size: int) -> None:
+        """A small downhill arrow: which way the table tilts, and how much (full at 10°)."""
+        pygame.draw.circle(surface, (22, 78, 58), center, size)
+        pygame.draw.circle(surface, MUTED, center, size, 1)
         strength = min(1.0, self.table_tilt / (10.0 * DEG))
         if strength < 0.05:
+            pygame.draw.circle(surface, TEXT, center, max(2, size // 5))
             return
         d = self.table_direction
-        tip = (corner[0] + math.sin(d) * size * strength, corner[1] - math.cos(d) * size * strength)
-        pygame.draw.line(surface, TEXT, corner, tip, max(2, size // 6))
+        tip = (center[0] + math.sin(d) * size * strength, center[1] - math.cos(d) * size * strength)
+        pygame.draw.line(surface, TEXT, center, tip, max(2, size // 6))
         pygame.draw.circle(surface, TEXT, (round(tip[0]), round(tip[1])), max(2, size // 5))
+
+
+def _banner(
+    surface: pygame.Surface,
+    layout: Layout,
+    text: str,
+    size: int,
+    color: tuple[int, int, int],
+    table: pygame.Rect,
+    avoid_y: int,
+) -> None:
+    """Text on a dark plate across the table, in the half away from the marble (never hiding
+    it or the hole it just dropped into)."""
+    width, height = layout.font(size).size(text)
+    plate = pygame.Rect(0, 0, min(table.width, width + 2 * layout.margin), height + layout.margin)
+    y = (
+        table.top + table.height // 4
+        if avoid_y > table.centery
+        else table.bottom - table.height // 4
+    )
+    plate.center = (table.centerx, y)
+    pygame.draw.rect(surface, BACKGROUND, plate, border_radius=layout.margin)
+    pygame.draw.rect(surface, color, plate, 2, border_radius=layout.margin)
+    layout.text(surface, text, size, plate.center, color)
+
+
+def _levels(start: int, end: int) -> str:
+    return f"Level {end}" if start == end else f"Level {start} to {end}"
 
 
 register(

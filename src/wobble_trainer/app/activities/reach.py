@@ -25,13 +25,13 @@ import pygame
 
 from wobble_trainer.app.activities.adaptive import AdaptiveDifficulty
 from wobble_trainer.app.activities.base import Phase, TimedActivity
-from wobble_trainer.app.layout import ACCENT, AMBER, GREEN, MUTED, RED, TEXT, Layout
+from wobble_trainer.app.layout import ACCENT, AMBER, BACKGROUND, GREEN, MUTED, RED, TEXT, Layout
 from wobble_trainer.app.scene import Activity, AppContext, Tick, register
 from wobble_trainer.app.widgets import draw_progress_ring, draw_tilt_view
 from wobble_trainer.feedback.base import FeedbackTargets
 from wobble_trainer.feedback.cues import Cue
 from wobble_trainer.feedback.zones import ZoneThresholds
-from wobble_trainer.tilt.board_angles import angles_from_up
+from wobble_trainer.tilt.board_angles import pitch_roll_toward
 from wobble_trainer.tilt.calibration import EdgeAngles
 from wobble_trainer.units import DEG
 
@@ -52,8 +52,8 @@ CENTRE_FRACTION = 0.13
 CENTRE_HOLD_S = 0.4
 """How long the cursor must rest in the centre before the next target appears."""
 EXIT_HYSTERESIS = 0.25
-"""The cursor leaves a target only this fraction of its radius beyond it (noise at the rim does
-not reset the dwell)."""
+"""The cursor leaves a target (or the centre) only this fraction of its radius beyond it (noise
+at the rim does not reset the dwell)."""
 EDGE_MARGIN = 1.0 * DEG
 """An edge touch starts this far before the edge angle (DOMAIN.md §5)."""
 EDGE_HYSTERESIS = 0.5 * DEG
@@ -94,13 +94,6 @@ class ReachLevel:
 def cursor_of(tilt: float, direction: float) -> tuple[float, float]:
     """Cursor position (right, forward) in rad of tilt: polar tilt and low-side direction."""
     return tilt * math.sin(direction), tilt * math.cos(direction)
-
-
-def board_tilt_toward(tilt: float, direction: float) -> tuple[float, float]:
-    """(pitch, roll) rad of a board tilted by ``tilt`` with its low side at ``direction``."""
-    s = math.sin(tilt)
-    a = angles_from_up((-s * math.cos(direction), s * math.sin(direction), math.cos(tilt)))
-    return a.pitch, a.roll
 
 
 @dataclass(frozen=True)
@@ -266,7 +259,7 @@ class ReachGame(TimedActivity):
         self.time_to_reach = None
         self.max_excursion = 0.0
         self._feedback(
-            *board_tilt_toward(self.target.distance, self.target.direction), self.target.radius
+            *pitch_roll_toward(self.target.distance, self.target.direction), self.target.radius
         )
 
     def step(self, dt: float, tick: Tick) -> None:
@@ -277,7 +270,9 @@ class ReachGame(TimedActivity):
         if self.result_left > 0.0:
             self.result_left = max(0.0, self.result_left - dt)
         if self.stage is Stage.CENTRE:
-            if math.hypot(*self.cursor) <= self.centre_radius:
+            # Hysteresis: once in, a sway just past the rim does not restart the wait.
+            rim = self.centre_radius * (1.0 + EXIT_HYSTERESIS * (self.centre_time > 0.0))
+            if math.hypot(*self.cursor) <= rim:
                 self.centre_time += dt
                 if self.centre_time >= CENTRE_HOLD_S - 1e-9:
                     self._show_target()
@@ -310,6 +305,7 @@ class ReachGame(TimedActivity):
         on_edge = tilt >= (start - EDGE_HYSTERESIS if self._on_edge else start)
         if on_edge and not self._on_edge:
             self.edge_touches += 1
+            self.events.append({"t": round(self.elapsed, 3), "event": "edge"})
             self.app.feedback.cue(Cue.EDGE)
         self._on_edge = on_edge
 
@@ -334,6 +330,21 @@ class ReachGame(TimedActivity):
                 points=points,
             )
         )
+        self.events.append(
+            {
+                "t": round(self.elapsed, 3),
+                "event": "target",
+                "direction": target.name,
+                "level": self.level.level,
+                "distance_deg": round(target.distance / DEG, 2),
+                "time_to_reach": None
+                if self.time_to_reach is None
+                else round(self.time_to_reach, 2),
+                "time_s": round(self.target_time, 2),
+                "max_excursion_deg": round(self.max_excursion / DEG, 2),
+                "success": success,
+            }
+        )
         self.adaptive.record(success)
         self.result_left = RESULT_SHOW_S
         self.dwell = 0.0
@@ -346,7 +357,7 @@ class ReachGame(TimedActivity):
     def autopilot(self, tick: Tick) -> tuple[float, float] | None:
         if self.phase is not Phase.RUNNING or self.target is None:
             return (0.0, 0.0)
-        return board_tilt_toward(self.target.distance, self.target.direction)
+        return pitch_roll_toward(self.target.distance, self.target.direction)
 
     def direction_summary(self) -> list[DirectionSummary]:
         """Per direction, in clockwise order from the front (directions not yet shown left out)."""
@@ -383,11 +394,16 @@ class ReachGame(TimedActivity):
                 summary,
                 key=lambda s: (s.reached / s.attempts, -(s.mean_time_to_reach or math.inf)),
             )
-            lines.append(
-                f"Hardest direction: {weakest.name} ({weakest.reached}/{weakest.attempts})"
-            )
+            if weakest.reached < weakest.attempts:
+                lines.append(
+                    f"Hardest direction: {weakest.name} ({weakest.reached}/{weakest.attempts} held)"
+                )
+            elif weakest.mean_time_to_reach is not None:
+                lines.append(
+                    f"Slowest direction: {weakest.name} ({weakest.mean_time_to_reach:.1f} s)"
+                )
         lines += [
-            f"Level {self.settings.start_level} to {self.adaptive.level}   "
+            f"{_levels(self.settings.start_level, self.adaptive.level)}   "
             f"edge touches {self.edge_touches}",
             f"Score {self.score}",
         ]
@@ -442,9 +458,13 @@ class ReachGame(TimedActivity):
             color = GREEN if self.inside else AMBER
             pygame.draw.circle(surface, (40, 70, 60) if self.inside else (70, 60, 40), tc, r)
             pygame.draw.circle(surface, color, tc, r, max(2, r // 6))
-            draw_progress_ring(surface, tc, r + dot, self.dwell / self.level.dwell_s, GREEN)
+            draw_progress_ring(surface, tc, r + dot + 2, self.dwell / self.level.dwell_s, GREEN)
         if self.cursor is not None and self.phase is Phase.RUNNING:
-            pygame.draw.circle(surface, ACCENT, at(*self.cursor), max(6, radius // 14))
+            # Smaller than the tilt view's usual dot: the targets ask for precision.
+            spot = at(*self.cursor)
+            size = max(5, radius // 22)
+            pygame.draw.circle(surface, BACKGROUND, spot, size + 2)
+            pygame.draw.circle(surface, ACCENT, spot, size)
         # Time left for the target, and what to do now.
         bar = pygame.Rect(center[0] - radius, layout.height - m - bar_h, 2 * radius, bar_h)
         pygame.draw.rect(surface, (50, 58, 80), bar, border_radius=bar_h // 2)
@@ -473,6 +493,10 @@ class ReachGame(TimedActivity):
                 return "Hold it...", GREEN
             return f"Reach {self.target.name}", TEXT
         return "", TEXT
+
+
+def _levels(start: int, end: int) -> str:
+    return f"Level {end}" if start == end else f"Level {start} to {end}"
 
 
 def _ring(n: int) -> list[float]:
