@@ -5,6 +5,8 @@ in the order the menu shows them.
 """
 
 from wobble_trainer.app.activities import (  # noqa: F401  (each module registers itself)
+    alphabet,
+    ankle_circles,
     circles,
     hold,
     marbles,

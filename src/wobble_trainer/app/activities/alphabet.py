@@ -419,7 +419,8 @@ class AnkleAlphabet(TimedActivity):
     def _ink(self, raw: tuple[float, float], dt: float) -> None:
         assert self.pen is not None
         k = dt / (PEN_SMOOTHING_S + dt)
-        self.pen = (self.pen[0] + k * (raw[0] - self.pen[0]), self.pen[1] + k * (raw[1] - self.pen[1]))
+        px, py = self.pen
+        self.pen = (px + k * (raw[0] - px), py + k * (raw[1] - py))
         last = self.current.trace[-1]
         if math.hypot(self.pen[0] - last[0], self.pen[1] - last[1]) >= 0.01 * self.current.height:
             self.current.trace.append(self.pen)
@@ -427,10 +428,11 @@ class AnkleAlphabet(TimedActivity):
     def _complete(self) -> bool:
         """The pen is at the letter's end and has visited (nearly) all of it: stop early."""
         c = self.current
-        if len(c.trace) < 3:
+        if len(c.trace) < 3 or self.pen is None:
             return False
         end = c.guide[-1]
-        if math.hypot(self.pen[0] - end[0], self.pen[1] - end[1]) > self._start_radius():
+        close = max(0.5 * DEG, 0.06 * c.height)
+        if math.hypot(self.pen[0] - end[0], self.pen[1] - end[1]) > close:
             return False
         pts = resample_strokes(c.strokes, N_POINTS)
         near = distance_to_polyline(pts, np.asarray(c.trace)) <= 0.08 * c.height
@@ -442,6 +444,18 @@ class AnkleAlphabet(TimedActivity):
         result = score_trace(c.strokes, np.asarray(c.trace), level_tolerance(level))
         success = result.score >= level_pass_score(level) and result.size_ratio >= MIN_SIZE_RATIO
         self.done.append(LetterResult(c.letter, level, result, success))
+        self.events.append(
+            {
+                "t": round(self.elapsed, 3),
+                "event": "letter",
+                "letter": c.letter,
+                "level": level,
+                "match": round(result.match, 1),
+                "coverage": round(result.coverage, 3),
+                "size": round(result.size_ratio, 3),
+                "success": success,
+            }
+        )
         self.adaptive.record(success)
         if success:
             self.app.feedback.cue(Cue.SELECT)

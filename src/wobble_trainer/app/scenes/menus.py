@@ -139,10 +139,11 @@ class WarmUpScene(MenuScene):
 
 
 def activity_flow(app: AppContext, activity: Activity) -> Callable[[], None]:
-    """Start ``activity``, calibrating first when the board is not calibrated."""
+    """Start ``activity``, calibrating first when the board is not calibrated (seated ones
+    too: without the calibration's gyro bias the tilt of an MPU-6050 drifts within seconds)."""
 
     def start() -> None:
-        if app.calibration.uncalibrated and not activity.seated:
+        if app.calibration.uncalibrated:
             from wobble_trainer.app.scenes.calibrate import CalibrationScene
 
             app.push(CalibrationScene(app, then=activity))
