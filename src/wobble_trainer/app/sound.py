@@ -21,7 +21,7 @@ SAMPLE_RATE = 22050
 VOLUME = 0.4
 TONE_CHUNK_S = 0.05
 TONE_FREQUENCIES_HZ = tuple(range(300, 920, 20))
-"""Whole cycles fit a 50 ms chunk at multiples of 20 Hz, so chunks join without clicks."""
+"""Pitches of the tilt tone, low (board back) to high (board forward)."""
 
 
 def render_pattern(pattern: Pattern, rate: int = SAMPLE_RATE) -> np.ndarray:
@@ -44,7 +44,9 @@ def render_pattern(pattern: Pattern, rate: int = SAMPLE_RATE) -> np.ndarray:
 
 
 def _tone_chunk(frequency_hz: float) -> np.ndarray:
-    n = int(TONE_CHUNK_S * SAMPLE_RATE)
+    # As many samples as whole cycles need (to the nearest sample), so chunks join smoothly.
+    cycles = max(1, round(TONE_CHUNK_S * frequency_hz))
+    n = round(cycles * SAMPLE_RATE / frequency_hz)
     t = np.arange(n) / SAMPLE_RATE
     mono = (np.sin(2 * np.pi * frequency_hz * t) * VOLUME * 0.5 * 32767).astype(np.int16)
     return np.ascontiguousarray(np.column_stack((mono, mono)))
