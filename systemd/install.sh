@@ -250,6 +250,26 @@ else
     ok "i2c-dev loaded at boot"
 fi
 
+# The clinician menu's "shut down" and "reboot" run systemctl as the service user, which has no
+# login session (and NoNewPrivileges rules out sudo): polkit lets exactly this user do these two.
+polkit_rule=$(p /etc/polkit-1/rules.d/50-wobble-trainer.rules)
+polkit_text='// Installed by Wobble Trainer: its kiosk may power off and reboot the device.
+polkit.addRule(function (action, subject) {
+    if (subject.user == "wobble" &&
+        (action.id == "org.freedesktop.login1.power-off" ||
+         action.id == "org.freedesktop.login1.power-off-multiple-sessions" ||
+         action.id == "org.freedesktop.login1.reboot" ||
+         action.id == "org.freedesktop.login1.reboot-multiple-sessions")) {
+        return polkit.Result.YES;
+    }
+});'
+if [[ ! -f $polkit_rule || $(<"$polkit_rule") != "$polkit_text" ]]; then
+    act "allow $SERVICE_USER to shut down and reboot ($polkit_rule)" \
+        write_file 0644 "$polkit_rule" "$polkit_text"$'\n'
+else
+    ok "shut down and reboot allowed for $SERVICE_USER"
+fi
+
 # 5. the unit -----------------------------------------------------------------------------------
 unit_dest=$(p /etc/systemd/system/$UNIT)
 unit_changed=0

@@ -90,6 +90,10 @@ if [[ -f $(p "$PREFIX")/getty-tty1-was-enabled ]] &&
     act "re-enable the login prompt on tty1" systemctl enable getty@tty1.service
 fi
 
+polkit_rule=$(p /etc/polkit-1/rules.d/50-wobble-trainer.rules)
+if [[ -e $polkit_rule ]]; then
+    act "remove $polkit_rule" rm -f "$polkit_rule"
+fi
 modules_conf=$(p /etc/modules-load.d/wobble-trainer.conf)
 if [[ -e $modules_conf ]]; then
     act "remove $modules_conf" rm -f "$modules_conf"

@@ -34,6 +34,9 @@ fullscreen = true
 [gpio]
 front = 20
 buzzer = -1
+[kiosk]
+enabled = true
+inactivity_s = 90
 """,
     )
     monkeypatch.setenv("WOBBLE_CONFIG", str(path))
@@ -42,6 +45,10 @@ buzzer = -1
     assert result.message == "" and c.path == path
     assert (c.imu_bus, c.imu_rate_hz, c.display_size, c.fullscreen) == (3, 200.0, (1280, 720), True)
     assert c.gpio_pins.front == 20 and c.gpio_pins.buzzer is None
+    from wobble_trainer.app.kiosk import kiosk_settings
+
+    kiosk = kiosk_settings(c)
+    assert kiosk.enabled and kiosk.inactivity_s == 90
 
 
 @pytest.mark.parametrize(
@@ -54,6 +61,8 @@ buzzer = -1
         ("[gpio]\nfront = 2", "GPIO2"),
         ("[gpio]\nleds = 3", "unknown GPIO setting"),
         ("[display]\nfullscreen = 'yes'", "true or false"),
+        ("[kiosk]\ninactivity_s = -5", "[kiosk] inactivity_s"),
+        ("[kiosk]\nenabled = 1", "[kiosk] enabled"),
     ],
 )
 def test_bad_files_fall_back_to_defaults_with_a_message(tmp_path, text, words):

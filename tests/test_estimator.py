@@ -238,8 +238,14 @@ def test_invalid_arguments() -> None:
         estimate_orientation(np.zeros((3, 3)), np.zeros((4, 3)), 100.0)
 
 
+def _vqf_mode(**kw: float) -> TiltParams:
+    """Our additions switched off: VQF's 6D filter."""
+    return TiltParams(adaptive_tau=False, coning_correction=False, rest_bias_gate_floor_dps=1e3,
+                      skip_alignment_in_bias=False, **kw)
+
+
 def test_vqf_mode_matches_the_vqf_package() -> None:
-    """With our additions switched off, the algorithm is VQF's 6D filter (the anchor)."""
+    """With our additions off and the slow part every sample, the algorithm is VQF's 6D filter."""
     vqf = pytest.importorskip("vqf")
     rate_hz = 100.0
     rng = np.random.default_rng(5)
@@ -247,7 +253,93 @@ def test_vqf_mode_matches_the_vqf_package() -> None:
     acc1, gyr1, _ = axis_rotation("y", 50 * DEG, rate_hz, 4.0)
     acc = np.vstack([acc0, acc1 + 0.5 * rng.standard_normal(acc1.shape)])
     gyr = np.vstack([gyr0, gyr1 + 0.01])
-    params = TiltParams(adaptive_tau=False, coning_correction=False, rest_bias_gate_floor_dps=1e3)
+    params = _vqf_mode(correction_rate_hz=rate_hz)
+    assert TiltEstimator(rate_hz, params).block == 1
     ours = estimate_orientation(acc, gyr, rate_hz, params)
     ref = vqf.VQF(1.0 / rate_hz).updateBatch(np.ascontiguousarray(gyr), np.ascontiguousarray(acc))
     assert angle_deg(up_of(ours), up_of(np.asarray(ref["quat6D"]))).max() < 1e-3
+
+
+@pytest.mark.parametrize("rate_hz", [100.0, 1000.0])
+def test_vqf_mode_in_blocks_stays_with_the_vqf_package(rate_hz: float) -> None:
+    """The default two-rate form (slow part on block means, 4 and 34 samples) against VQF.
+
+    Static at 10° with a gyro bias, then a 200° turn at 50 °/s with a noisy accelerometer (both
+    filters are ~2.5° off the truth there, from the bias): after the first second they agree to
+    a few hundredths of a degree, the lag of half a block in a converging correction.
+    """
+    vqf = pytest.importorskip("vqf")
+    rng = np.random.default_rng(5)
+    th0 = 10 * DEG
+    acc0, gyr0 = static((-math.sin(th0), 0.0, math.cos(th0)), rate_hz, 4.0,
+                        gyro_bias=(0.01, 0.0, -0.01), noise=1.0)
+    acc1, gyr1, _ = axis_rotation("y", 50 * DEG, rate_hz, 4.0, start_angle=th0)
+    acc = np.vstack([acc0, acc1 + 0.5 * rng.standard_normal(acc1.shape)])
+    gyr = np.vstack([gyr0, gyr1 + 0.01])
+    params = _vqf_mode()
+    assert TiltEstimator(rate_hz, params).block > 1
+    ours = estimate_orientation(acc, gyr, rate_hz, params)
+    ref = vqf.VQF(1.0 / rate_hz).updateBatch(np.ascontiguousarray(gyr), np.ascontiguousarray(acc))
+    err = angle_deg(up_of(ours), up_of(np.asarray(ref["quat6D"])))
+    assert err[int(rate_hz):].max() < 0.06
+
+
+def test_block_size_follows_the_sample_rate() -> None:
+    """The slow part runs at ≤ correction_rate_hz (30 Hz by default) whatever the sample rate."""
+    assert TiltParams().correction_rate_hz == 30.0
+    assert [TiltEstimator(r).block for r in (20.0, 30.0, 100.0, 1000.0 / 3.5, 1000.0)] == \
+        [1, 1, 4, 10, 34]
+    assert TiltEstimator(200.0, TiltParams(correction_rate_hz=200.0)).block == 1
+    with pytest.raises(ValueError):
+        TiltParams(correction_rate_hz=0.0)
+    est = TiltEstimator(100.0)
+    for i in range(6):  # the counter and the output are per sample, not per block
+        est.update(0.0, 0.0, 0.0, 0.2, 0.0, 0.0)  # accelerometer dropped: pure integration
+        assert est.samples == i + 1
+        assert est.quaternion[1] == pytest.approx(math.sin(0.2 * (i + 1) / 100.0 / 2.0), abs=1e-9)
+    est = TiltEstimator(100.0)
+    for i in range(10):  # a first block of one sample (the alignment), then blocks of 4
+        est.update(0.0, 0.0, G, 0.0, 0.0, 0.0)
+        assert est.samples == i + 1
+    est.reset()
+    assert est.samples == 0
+
+
+def test_two_rate_form_matches_every_sample_form() -> None:
+    """Rocking with a noisy accelerometer: blocks of 4 samples give the same inclination as
+    running the slow part every sample, to a few hundredths of a degree (the block means
+    average, they do not decimate). Motion bias estimation is off here: fed by this much noise
+    it wanders, and two runs that differ at all end up with different bias estimates."""
+    rate_hz = 100.0
+    n = int(40 * rate_hz)
+    t = np.arange(1, n + 1) / rate_hz
+    rng = np.random.default_rng(7)
+    roll = 8 * DEG * np.sin(2 * np.pi * 0.4 * t)
+    droll = 8 * DEG * 2 * np.pi * 0.4 * np.cos(2 * np.pi * 0.4 * t)
+    up = np.stack([np.zeros(n), np.sin(roll), np.cos(roll)], 1)
+    acc = G * up + 0.3 * rng.standard_normal((n, 3))
+    gyr = np.stack([droll, np.zeros(n), np.zeros(n)], 1) + np.array([0.1, -0.1, 0.05]) * DEG
+    late = slice(int(5 * rate_hz), None)
+    fast = estimate_orientation(acc, gyr, rate_hz, TiltParams(
+        correction_rate_hz=rate_hz, motion_bias_estimation=False))
+    blocks = estimate_orientation(acc, gyr, rate_hz, TiltParams(motion_bias_estimation=False))
+    assert angle_deg(up_of(fast[late]), up[late]).max() < 1.0  # it really tracks the rocking
+    assert angle_deg(up_of(blocks[late]), up_of(fast[late])).max() < 0.04
+    # Dropped accelerometer readings (every 7th): the block means use the valid ones.
+    acc[::7] = 0.0
+    blocks = estimate_orientation(acc, gyr, rate_hz)
+    assert angle_deg(up_of(blocks[late]), up[late]).max() < 1.0
+
+
+@pytest.mark.parametrize("skip", [True, False])
+def test_initial_alignment_is_not_a_bias_measurement(skip: bool) -> None:
+    """The first correction (identity → the measured 30° tilt) leaves the bias alone by default;
+    VQF (``skip_alignment_in_bias=False``) takes it as a clipped 2 °/s correction rate."""
+    rate_hz = 100.0
+    acc, gyr = static((0.5, 0.0, math.sqrt(0.75)), rate_hz, 0.1)
+    est = TiltEstimator(rate_hz, TiltParams(skip_alignment_in_bias=skip))
+    assert est.block > 1
+    est.update_vec(acc[0], gyr[0])  # the slow part runs at once on the first sample
+    assert angle_deg(up_of(np.array([est.quaternion])), acc[:1] / G)[0] < 1e-6  # aligned
+    moved = max(abs(b) for b in est.gyro_bias)
+    assert (moved == 0.0) if skip else (moved > 1e-3 * DEG)

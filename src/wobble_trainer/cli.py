@@ -411,6 +411,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     calibrate.set_defaults(func=cmd_calibrate)
 
+    from wobble_trainer import selftest
+
+    check = sub.add_parser(
+        "selftest",
+        help="check the IMU, LEDs, buzzer, button and display one by one (--sim: no hardware)",
+    )
+    selftest.add_arguments(check)
+    check.set_defaults(func=selftest.run)
+
     bench = sub.add_parser("bench", help="benchmarks (speed and accuracy targets)")
     bench_sub = bench.add_subparsers(dest="bench", metavar="BENCH", required=True)
     from wobble_trainer.bench import render as bench_render

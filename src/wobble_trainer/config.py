@@ -24,6 +24,12 @@ Looked for, first found wins: ``$WOBBLE_CONFIG``, ``/etc/wobble-trainer/config.t
     buzzer_kind = "active"   # or "passive"
     button = 16
 
+    [kiosk]            # clinic mode: full screen, no way out without the clinician PIN
+    enabled = false
+    inactivity_s = 120         # idle time before a patient is logged out
+    clinician_timeout_s = 300  # idle time before the clinician menu locks again
+    step_on_s = 2.5            # time on the board that wakes the attract screen
+
 A damaged file or a wrong value never stops the trainer: :func:`load_config` returns the
 defaults with a message naming the file, the line or key, and what to fix.
 """
@@ -50,6 +56,8 @@ class Config:
     fullscreen: bool = False
     gpio_enabled: bool = True
     gpio_pins: GpioPins = field(default_factory=GpioPins)
+    kiosk: dict[str, Any] = field(default_factory=dict)
+    """The ``[kiosk]`` keys given (read by :func:`wobble_trainer.app.kiosk.kiosk_settings`)."""
     path: Path | None = None
     """The file read, if any."""
 
@@ -95,15 +103,17 @@ def load_config(path: Path | None = None) -> ConfigResult:
 
 
 def _from_dict(data: dict[str, Any]) -> Config:
-    unknown = sorted(set(data) - {"imu", "display", "gpio"})
+    unknown = sorted(set(data) - {"imu", "display", "gpio", "kiosk"})
     if unknown:
         raise ValueError(f"unknown section(s) [{'], ['.join(unknown)}]")
     imu = dict(data.get("imu", {}))
     display = dict(data.get("display", {}))
     gpio = dict(data.get("gpio", {}))
+    kiosk = dict(data.get("kiosk", {}))
     for name, section, keys in (
         ("imu", imu, {"bus", "rate_hz"}),
         ("display", display, {"size", "fullscreen"}),
+        ("kiosk", kiosk, {"enabled", "inactivity_s", "clinician_timeout_s", "step_on_s"}),
     ):
         extra = sorted(set(section) - keys)
         if extra:
@@ -119,6 +129,13 @@ def _from_dict(data: dict[str, Any]) -> Config:
         config.display_size = parse_size(display["size"])
     if "fullscreen" in display:
         config.fullscreen = _bool(display["fullscreen"], "[display] fullscreen")
+    if "enabled" in kiosk:
+        _bool(kiosk["enabled"], "[kiosk] enabled")
+    for key in ("inactivity_s", "clinician_timeout_s", "step_on_s"):
+        value = kiosk.get(key, 1.0)
+        if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+            raise ValueError(f"[kiosk] {key} must be a number of seconds above 0")
+    config.kiosk = kiosk
     config.gpio_enabled = _bool(gpio.pop("enabled", True), "[gpio] enabled")
     pins = {k: (None if v == -1 else v) for k, v in gpio.items()}
     config.gpio_pins = GpioPins.from_dict(pins)

@@ -30,6 +30,12 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
         "--rate", type=float, default=None, help="IMU data rate, Hz (config, else 1000)"
     )
     parser.add_argument("--fullscreen", action="store_true", help="use the whole screen")
+    parser.add_argument(
+        "--kiosk",
+        action="store_true",
+        help="appliance mode: full screen, no way out without the clinician PIN, attract "
+        "screen, patients logged out when idle (also `[kiosk] enabled = true` in the config)",
+    )
     parser.add_argument("--size", default=None, help="window size WxH (config, else 800x480)")
     parser.add_argument(
         "--headless", action="store_true", help="draw off-screen, no sound (tests and demos)"
@@ -75,11 +81,21 @@ def run_app(args: argparse.Namespace) -> int:
 
     if args.headless:
         use_headless_drivers()
+    from wobble_trainer.app.kiosk import (
+        Kiosk,
+        PinStore,
+        ServiceLink,
+        describe_sensor,
+        kiosk_settings,
+        sampler_health,
+        sensor_up,
+    )
     from wobble_trainer.app.records import Records
     from wobble_trainer.app.scene import AppContext
     from wobble_trainer.app.scenes.menus import StartScene, activity_flow
     from wobble_trainer.app.shell import LiveAngles, TrainerApp
     from wobble_trainer.app.sound import SoundFeedback
+    from wobble_trainer.appliance.notify import Notifier
     from wobble_trainer.cli import _load_calibration, _start_runner, calibration_for_recording
     from wobble_trainer.config import load_config, parse_size
     from wobble_trainer.feedback.base import FeedbackGroup
@@ -94,6 +110,8 @@ def run_app(args: argparse.Namespace) -> int:
     config = loaded_config.config
     if loaded_config.message:
         print(loaded_config.message, file=sys.stderr)
+    kiosk_config = kiosk_settings(config)
+    kiosk_mode = bool(getattr(args, "kiosk", False)) or kiosk_config.enabled
     if args.rate is None:
         args.rate = config.imu_rate_hz
     if args.bus is None:
@@ -163,6 +181,28 @@ def run_app(args: argparse.Namespace) -> int:
 
         context.save_calibration = store
         context.push(StartScene(context))
+        kiosk = None
+        if kiosk_mode:
+
+            def sampler_info():
+                runner.poll_events()  # keeps the chip info and last error current
+                return runner.info
+
+            kiosk = Kiosk(
+                context,
+                store=PinStore.in_state_dir(directory),
+                settings=kiosk_config,
+                sampler_stats=runner.stats,
+                sampler_info=sampler_info,
+                home_factory=StartScene,
+            )
+            kiosk.start()
+        service = ServiceLink(
+            Notifier.from_environment(),
+            health=sampler_health(runner),
+            sensor=sensor_up(runner, feed),
+            describe=lambda: describe_sensor(runner.info),
+        )
         if args.activity:
             activity_flow(context, ACTIVITIES[args.activity])()
         button = gpio.button.events if gpio is not None and gpio.button is not None else None
@@ -170,8 +210,10 @@ def run_app(args: argparse.Namespace) -> int:
             feed,
             context,
             size=size,
-            fullscreen=args.fullscreen or config.fullscreen,
+            fullscreen=args.fullscreen or config.fullscreen or (kiosk_mode and not args.headless),
             button_events=button,
+            kiosk=kiosk,
+            service=service,
         )
         try:
             return app.run(seconds=args.seconds, screenshot=args.screenshot)

@@ -67,6 +67,8 @@ class AppContext:
     """Who is training (:class:`wobble_trainer.storage.Profile`); None: nobody chosen (guest)."""
     angle_listeners: list[Callable[[Any], None]] = field(default_factory=list)
     """Called once a frame with that frame's full-rate board angles (``ANGLE_DTYPE`` rows)."""
+    kiosk: Any = None
+    """The clinic kiosk (:class:`wobble_trainer.app.kiosk.Kiosk`) when running as one."""
     device: Any = None
     """The IMU's :class:`~wobble_trainer.tilt.calibration.DeviceIdentity`, when known."""
 

@@ -8,9 +8,12 @@ once. Rendering never waits for the sampler, which runs in its own process.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -82,6 +85,10 @@ class LiveAngles:
             return None
         return self.stream.latest
 
+    def sample_age(self) -> float:
+        """Seconds since the last poll that brought new samples (the sampler's health)."""
+        return time.monotonic() - self._last_sample_at
+
     def latest_pitch_roll(self) -> tuple[float, float] | None:
         """For the feedback thread: the newest pitch and roll, or None while the sensor is lost."""
         latest = self.stream.latest
@@ -115,6 +122,8 @@ class TrainerApp:
         fullscreen: bool = False,
         on_frame: Callable[[TrainerApp], None] | None = None,
         button_events: Any = None,
+        kiosk: Any = None,
+        service: Any = None,
     ) -> None:
         import pygame
 
@@ -122,6 +131,14 @@ class TrainerApp:
         flags = pygame.FULLSCREEN if fullscreen else pygame.RESIZABLE
         self.screen = pygame.display.set_mode(size if not fullscreen else (0, 0), flags)
         pygame.display.set_caption("Wobble Trainer")
+        self.kiosk = kiosk
+        """:class:`~wobble_trainer.app.kiosk.Kiosk` in kiosk mode: sees events first, guards
+        quitting, times out inactivity."""
+        self.service = service
+        """:class:`~wobble_trainer.app.kiosk.ServiceLink`: systemd READY/WATCHDOG/STATUS."""
+        self.stop_reason = ""
+        if kiosk is not None:
+            pygame.mouse.set_visible(False)  # a touchscreen kiosk shows no pointer
         self.layout = Layout(*self.screen.get_size())
         self.feed = feed
         self.app = context
@@ -141,6 +158,10 @@ class TrainerApp:
 
         scene = self.app.scene
         for event in pygame.event.get():
+            if self.kiosk is not None:
+                if self.kiosk.filter_event(event):
+                    continue
+                scene = self.app.scene  # the kiosk may have opened a screen
             if event.type == pygame.QUIT:
                 self.app.quit_requested = True
             elif event.type == pygame.VIDEORESIZE:
@@ -167,6 +188,8 @@ class TrainerApp:
 
         while not self.button_events.empty():
             event = self.button_events.get_nowait()
+            if self.kiosk is not None:
+                self.kiosk.note_activity()
             scene.command(Command.MENU if event is ButtonEvent.LONG_PRESS else Command.PAUSE)
 
     def _manual_lean(self, pygame: Any) -> None:
@@ -193,6 +216,8 @@ class TrainerApp:
             if scene is None:
                 return
             scene.update(LOGIC_DT, tick)
+            if self.kiosk is not None:
+                self.kiosk.update(LOGIC_DT, tick)
 
     def steer_simulation(self) -> None:
         if not self.feed.simulated:
@@ -216,7 +241,55 @@ class TrainerApp:
                 "Sensor lost",
                 "Check the cable to the board. Waiting for it...",
             )
+        if self.kiosk is not None:
+            self.kiosk.render_overlay(self.screen, self.layout)
         pygame.display.flip()
+
+    def frame(self, elapsed: float) -> None:
+        """One frame: new angles, input, ``elapsed`` seconds of fixed-step logic, drawing, and
+        the systemd notifications (tests call it with scripted ``elapsed``)."""
+        self.angles = self.feed.poll()
+        self.app.publish_angles(self.feed.new_angles)
+        self.handle_events()
+        self.steer_simulation()
+        self.step_logic(elapsed)
+        self.render()
+        self.frames += 1
+        if self.service is not None:
+            self.service.frame(self)
+        if self.on_frame is not None:
+            self.on_frame(self)
+
+    def running(self) -> bool:
+        """Go on with another frame? (In kiosk mode only the PIN or SIGTERM ends the loop.)"""
+        if self.kiosk is not None:
+            self.kiosk.guard()
+        return not self.app.quit_requested and self.app.scene is not None
+
+    def _terminate(self, signum: int, frame: Any) -> None:
+        """SIGTERM (systemd stopping the service) or SIGHUP: stop cleanly after this frame."""
+        self.stop_reason = signal.Signals(signum).name
+        self.app.quit_requested = True
+        if self.kiosk is not None:
+            self.kiosk.allow_exit(self.stop_reason)
+
+    @contextlib.contextmanager
+    def signal_handlers(self) -> Iterator[None]:
+        """While the loop runs: SIGTERM/SIGHUP stop it cleanly (STOPPING=1, pins released,
+        database closed) instead of killing the process; in kiosk mode the console's SIGINT,
+        SIGQUIT and SIGTSTP are escape attempts. Only the main thread may set handlers."""
+        if threading.current_thread() is not threading.main_thread():
+            yield
+            return
+        handlers: dict[int, Any] = {signal.SIGTERM: self._terminate, signal.SIGHUP: self._terminate}
+        if self.kiosk is not None:
+            handlers.update(self.kiosk.signal_handlers())
+        previous = {sig: signal.signal(sig, handler) for sig, handler in handlers.items()}
+        try:
+            yield
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
 
     def run(self, seconds: float | None = None, screenshot: str | None = None) -> int:
         import pygame
@@ -224,25 +297,21 @@ class TrainerApp:
         clock = pygame.time.Clock()
         started = last = time.monotonic()
         try:
-            while not self.app.quit_requested and self.app.scene is not None:
-                now = time.monotonic()
-                if seconds is not None and now - started >= seconds:
-                    break
-                self.angles = self.feed.poll()
-                self.app.publish_angles(self.feed.new_angles)
-                self.handle_events()
-                self.steer_simulation()
-                self.step_logic(now - last)
-                last = now
-                self.render()
-                self.frames += 1
-                if self.on_frame is not None:
-                    self.on_frame(self)
-                clock.tick(60)
+            with self.signal_handlers():
+                while self.running():
+                    now = time.monotonic()
+                    if seconds is not None and now - started >= seconds:
+                        self.stop_reason = self.stop_reason or "time up"
+                        break
+                    self.frame(now - last)
+                    last = now
+                    clock.tick(60)
             if screenshot:
                 Path(screenshot).parent.mkdir(parents=True, exist_ok=True)
                 pygame.image.save(self.screen, screenshot)
         finally:
+            if self.service is not None:
+                self.service.stopping(self.stop_reason or "quit")
             self.app.feedback.close()
             pygame.quit()
         return 0

@@ -157,7 +157,7 @@ def explain_nothing_found(report: ProbeReport) -> str:
     for error in report.other_errors:
         lines.append(f"Could not open {error}.")
     lines += [
-        "- Check the wiring: IMU VCC to 3V3 (header pin 1), GND to pin 6, SDA to GPIO2 (pin 3),",
+        "- Check the wiring: IMU VCC to 3V3 (header pin 1), GND to pin 9, SDA to GPIO2 (pin 3),",
         "  SCL to GPIO3 (pin 5); see hardware/README.md.",
         "- `i2cdetect -y 1` should show 68 or 69 (MPU-6050/6500/9250, ICM-20948) or 6a or 6b",
         "  (LSM6DS3/DSO/DSOX). If it shows nothing, the chip is not powered or not connected.",
