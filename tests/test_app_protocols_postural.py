@@ -84,6 +84,26 @@ def test_edge_touches_are_counted_and_step_off_pauses(app_context):
     assert [e["event"] for e in runner.results[0].events] == ["edge", "end"]
 
 
+def test_paused_time_is_left_out_of_the_indices(app_context):
+    from wobble_trainer.app.controls import Command
+
+    runner, d = start(app_context, practice_trials=0, test_trials=1, rest_s=0)
+    d.to_running(runner)
+    d.run(5.0, lambda t: (3.0, 0.0))
+    runner.command(Command.PAUSE)  # the button: a break, resting the board on its rim
+    d.run(10.0, lambda t: (15.0, 0.0))
+    runner.command(Command.PAUSE)
+    d.run(2.0, lambda t: (3.0, 0.0))
+    d.run(3.0, lambda t: None)  # sensor lost
+    d.finish_trial(runner, lambda t: (3.0, 0.0))
+    m = runner.results[0].metrics
+    assert runner.results[0].time_s == pytest.approx(20.0, abs=0.011)
+    assert m["apsi"] == pytest.approx(3.0, abs=1e-9)  # none of the 15° rim rows
+    assert m["max_tilt_deg"] == pytest.approx(3.0, abs=1e-9)
+    assert m["valid_duration_s"] == pytest.approx(20.0, abs=0.02)
+    assert m["edge_touches"] == 0
+
+
 def test_stored_session(app_with_db):  # noqa: F811
     app = app_with_db
     runner, d = start(app, practice_trials=1, test_trials=2, duration_s=10, rest_s=0)

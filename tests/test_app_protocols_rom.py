@@ -58,6 +58,9 @@ def test_held_max_is_the_best_value_kept_for_the_whole_window():
     assert held_max(values, 3) == (12.0, 2)
     assert held_max(values, 1) == (20.0, 7)
     assert held_max(values, 20) == (None, None)
+    gap = np.array([12, 12, np.nan, 12, 12, 5, 5, 5], dtype=float)  # a pause splits the hold
+    assert held_max(gap, 3) == (5.0, 3)  # [12, 12, 5]: no window of three 12s
+    assert held_max(np.array([np.nan, np.nan]), 1) == (None, None)
 
 
 def test_rom_per_direction_from_scripted_holds_right_foot(app_context):

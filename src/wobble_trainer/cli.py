@@ -420,6 +420,18 @@ def build_parser() -> argparse.ArgumentParser:
     selftest.add_arguments(check)
     check.set_defaults(func=selftest.run)
 
+    from wobble_trainer import recompute
+    from wobble_trainer.reports import export
+
+    exporting = sub.add_parser("export", help="export sessions: CSV/JSON data and PDF reports")
+    export.add_arguments(exporting)
+    exporting.set_defaults(func=export.run)
+    again = sub.add_parser(
+        "recompute", help="recompute stored sessions' metrics from their raw traces"
+    )
+    recompute.add_arguments(again)
+    again.set_defaults(func=recompute.run)
+
     bench = sub.add_parser("bench", help="benchmarks (speed and accuracy targets)")
     bench_sub = bench.add_subparsers(dest="bench", metavar="BENCH", required=True)
     from wobble_trainer.bench import render as bench_render

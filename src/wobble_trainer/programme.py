@@ -4,8 +4,9 @@ The ankle-sprain prevention programme follows McGuine & Keene 2006 (DOMAIN.md §
 with 30 s rest, 5 days a week for 4 weeks — week 1 single-leg stance on the floor with eyes open,
 week 2 the same with eyes closed, week 3 on the board with eyes open (plus two-leg board
 rotations), week 4 single-leg on the board with eyes closed — then 3 days a week as maintenance.
-The published programme has more drills per phase (UW Health's summary lists five phases adding
-leg swings, squats and sport moves); this is the four-stage core DOMAIN.md describes, which is
+The published programme has five phases with more drills (UW Health's summary: from single-leg
+stance on the floor, a wobble board from phase 3, single-leg on the board with sport movements
+such as dribbling by phase 5); this is the four-stage core DOMAIN.md describes, which is
 what the board can run and measure. Maintenance repeats the hardest stage (week 4).
 
 Each exercise maps to what the app runs: board work to the ``hold`` challenge (stance and eyes

@@ -186,8 +186,10 @@ def recompute_session(db: Any, session_id: int) -> SessionResult:
         samples = samples_from_trace(trial.t, trial.acc, trial.gyr, rate)
         angles = trial_angles(samples, rate, calibration)
         blocks.append(angles)
-        rates.append(rate)
-        per_trial.append(_compute([angles], rate, edges))
+        # The metrics' rate as the live path takes it: from the angles' own time span.
+        span = float(angles["t"][-1] - angles["t"][0])
+        rates.append((len(angles) - 1) / span if span > 0 else rate)
+        per_trial.append(_compute([angles], rates[-1], edges))
     old = dict(session.metrics or {})
     new = dict(old)
     if len(blocks) == 1:
@@ -249,7 +251,7 @@ def _show(value: Any) -> str:
     if value is None:
         return "-"
     if isinstance(value, float):
-        return f"{value:.4g}"
+        return f"{value:.6g}"
     return str(value)
 
 

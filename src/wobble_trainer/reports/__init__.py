@@ -10,35 +10,34 @@
   (:class:`wobble_trainer.app.scenes.export.ExportScene`).
 """
 
-from wobble_trainer.reports.data import SessionBundle, load_bundle
-from wobble_trainer.reports.export import (
-    ExportError,
-    ExportJob,
-    read_session_folder,
-    read_session_json,
-    select_sessions,
-)
-from wobble_trainer.reports.pdf import (
-    progress_pdf,
-    session_pdf,
-    write_progress_pdf,
-    write_session_pdf,
-)
-from wobble_trainer.reports.usb import UsbDrive, check_writable, find_drives
+from __future__ import annotations
 
-__all__ = [
-    "ExportError",
-    "ExportJob",
-    "SessionBundle",
-    "UsbDrive",
-    "check_writable",
-    "find_drives",
-    "load_bundle",
-    "progress_pdf",
-    "read_session_folder",
-    "read_session_json",
-    "select_sessions",
-    "session_pdf",
-    "write_progress_pdf",
-    "write_session_pdf",
-]
+import importlib
+from typing import Any
+
+# Names are loaded on first use: ``wobble --help`` and the app's start-up should not pay for
+# the PDF library (fpdf2 with fontTools and Pillow takes about a second to import on a Pi).
+_WHERE = {
+    "SessionBundle": "data",
+    "load_bundle": "data",
+    "ExportError": "export",
+    "ExportJob": "export",
+    "read_session_folder": "export",
+    "read_session_json": "export",
+    "select_sessions": "export",
+    "progress_pdf": "pdf",
+    "session_pdf": "pdf",
+    "write_progress_pdf": "pdf",
+    "write_session_pdf": "pdf",
+    "UsbDrive": "usb",
+    "check_writable": "usb",
+    "find_drives": "usb",
+}
+
+__all__ = sorted(_WHERE)
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _WHERE:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f"{__name__}.{_WHERE[name]}"), name)

@@ -101,7 +101,6 @@ from typing import Any
 import numpy as np
 
 from wobble_trainer import __version__
-from wobble_trainer.reports import pdf as pdf_report
 from wobble_trainer.reports.data import (
     AngleJob,
     SessionBundle,
@@ -148,6 +147,13 @@ BYTES_PER_PDF = 80_000
 
 ANGLE_SLICE = 4000
 """Samples of angle recomputation per :meth:`ExportJob.step` (a few frames' time on a Pi)."""
+
+
+def _pdf() -> Any:
+    """The PDF module, imported when a PDF is first made (fpdf2 is slow to import)."""
+    from wobble_trainer.reports import pdf
+
+    return pdf
 
 
 class ExportError(Exception):
@@ -568,6 +574,7 @@ class ExportJob:
     # -- the work, as a generator: each ``yield`` is a point where the app may draw a frame --
     def _work(self) -> Iterator[None]:
         self.out_dir.mkdir(parents=True, exist_ok=True)
+        yield  # a first frame before anything slow (the PDF library loads on first use)
         for n, (profile, session) in enumerate(self.items):
             self._within = 0.0
             self.status = (
@@ -584,7 +591,7 @@ class ExportJob:
                 self.status = f"Progress report of {profile.name}"
                 yield
                 folder = self._profile_dir(profile)
-                data = pdf_report.progress_pdf(
+                data = _pdf().progress_pdf(
                     self.db, profile, compress=self.compress_pdf, generated=self.exported_at
                 )
                 self._wrote(folder / "progress.pdf", _write_bytes(folder / "progress.pdf", data))
@@ -653,7 +660,7 @@ class ExportJob:
             self._within = 0.95
             yield
             target = folder / f"{name}.pdf"
-            data = pdf_report.session_pdf(
+            data = _pdf().session_pdf(
                 bundle, compress=self.compress_pdf, generated=self.exported_at
             )
             self._wrote(target, _write_bytes(target, data))

@@ -98,12 +98,15 @@ def low_side_azimuth(axis: str, sign: int) -> float:
 
 def held_max(values: np.ndarray, window: int) -> tuple[float | None, int | None]:
     """Largest value kept for ``window`` consecutive samples (max of the sliding-window minima)
-    and where that window starts; (None, None) when the trace is shorter than a window."""
+    and where that window starts; (None, None) when no window of valid samples fits. A window
+    holding a gap (NaN: a pause) does not count."""
     window = max(1, int(window))
     if len(values) < window:
         return None, None
-    mins = np.lib.stride_tricks.sliding_window_view(values, window).min(axis=1)
-    start = int(np.argmax(mins))
+    mins = np.lib.stride_tricks.sliding_window_view(values, window).min(axis=1)  # NaN-tainted
+    if np.all(np.isnan(mins)):
+        return None, None
+    start = int(np.nanargmax(mins))
     return float(mins[start]), start
 
 
@@ -264,7 +267,8 @@ class AnkleRom(ProtocolRunner):
             return out
         values = np.asarray(self.excursion(angles["pitch"], angles["roll"], p)) / DEG
         held, start = held_max(values, round(self.settings.hold_s * rate))
-        out["peak_deg"] = float(values.max())
+        if not np.isnan(values).all():
+            out["peak_deg"] = float(np.nanmax(values))
         if held is None or start is None:
             return out
         out["rom_deg"] = held

@@ -264,7 +264,8 @@ def trace_rate(t: np.ndarray) -> float | None:
 def balance_metrics(angles: np.ndarray, edges: Any) -> dict[str, Any]:
     """:func:`metrics.compute` of a trial's angles (``ANGLE_DTYPE``); {} when too short."""
     rate = trace_rate(angles["t"])
-    if len(angles) < 10 or rate is None:
+    valid = np.count_nonzero(~np.isnan(angles["pitch"])) if len(angles) else 0
+    if valid < 10 or rate is None:
         return {}
     return metrics.compute(np.degrees(angles["pitch"]), np.degrees(angles["roll"]), rate, edges)
 
@@ -338,6 +339,8 @@ class ProtocolRunner(Scene):
         self.edge_since = 0.0
         """Trial time at which the current (or last) edge touch began."""
         self._trace: list[tuple[float, float, float]] = []
+        self._gaps: list[tuple[int, int]] = []
+        self._pause_from: int | None = None
         self._started = False
         self.summary_metrics: dict[str, Any] | None = None
 
@@ -388,6 +391,7 @@ class ProtocolRunner(Scene):
             self.auto_paused = lost or off
         else:
             self.auto_paused = lost
+        self._note_pause()
         if self.user_paused or self.auto_paused:
             if self.phase in (Phase.SETUP, Phase.INSTRUCT):
                 self.ready_time = 0.0
@@ -402,6 +406,17 @@ class ProtocolRunner(Scene):
             self.rest_left -= dt
             if self.rest_left <= 1e-9:
                 self._intro()
+
+    def _note_pause(self) -> None:
+        """Remember which recorded rows of the running trial fall in a pause: the session log
+        records all the time (the raw trace stays whole), the metrics leave those rows out."""
+        if self.phase is not Phase.RUNNING or self.log is None:
+            return
+        if self.paused and self._pause_from is None:
+            self._pause_from = len(self.log.trial_angles())
+        elif not self.paused and self._pause_from is not None:
+            self._gaps.append((self._pause_from, len(self.log.trial_angles())))
+            self._pause_from = None
 
     def _ready_step(self, dt: float, tick: Tick) -> None:
         if self.ready_ok(tick):
@@ -446,6 +461,8 @@ class ProtocolRunner(Scene):
         self.elapsed = 0.0
         self.events = []
         self._trace = []
+        self._gaps = []
+        self._pause_from = None
         self.edge = EdgeTracker()
         self.start_trial(self.spec)
 
@@ -476,8 +493,16 @@ class ProtocolRunner(Scene):
         time_s = self.elapsed if time_s is None else time_s
         events = [*self.events, {"t": round(time_s, 3), "event": "end", "by": ended_by}]
         angles = self.log.end_trial(spec.label, events) if self.log else np.empty(0, ANGLE_DTYPE)
-        if len(angles) == 0 and self._trace:
+        if len(angles):
+            if self._pause_from is not None:
+                self._gaps.append((self._pause_from, len(angles)))
+            angles = angles.copy()
+            for start, stop in self._gaps:  # paused: gaps (NaN) for the metrics
+                angles["pitch"][start:stop] = np.nan
+                angles["roll"][start:stop] = np.nan
+        elif self._trace:  # no full-rate angles (no feed): the logic-rate ones, pauses left out
             angles = np.array(self._trace, dtype=ANGLE_DTYPE)
+        self._pause_from = None
         result = TrialResult(spec, time_s, ended_by, events, {})
         result.metrics = self.trial_metrics(result, angles)
         self.results.append(result)
@@ -526,11 +551,13 @@ class ProtocolRunner(Scene):
         if command is Command.PAUSE:
             if self.phase is not Phase.DONE:
                 self.user_paused = not self.user_paused
+                self._note_pause()
         elif command in (Command.MENU, Command.BACK):
             self.abort()
         elif command is Command.SELECT:
             if self.user_paused:
                 self.user_paused = False
+                self._note_pause()
             elif self.phase in (Phase.SETUP, Phase.INSTRUCT):
                 self.confirm("tap")
             elif self.phase is Phase.REST:
