@@ -24,10 +24,15 @@ from wobble_trainer.units import DEG
 class InProcessRunner:
     """The parts of SamplerRunner a session uses, stepped by a manual clock."""
 
-    def __init__(self, chip: str, mounting, clock: ManualClock):
+    def __init__(self, chip: str, mounting, clock: ManualClock, errors=None):
         self.clock = clock
         self.device = make_simulated_imu(
-            chip, person=PersonParams(skill=0.8), mounting=mounting, seed=3, clock=clock
+            chip,
+            person=PersonParams(skill=0.8),
+            mounting=mounting,
+            seed=3,
+            clock=clock,
+            errors=errors,
         )
         self.core = SamplerCore(
             lambda: driver_for(
@@ -83,3 +88,39 @@ def test_missing_calibration_is_the_flagged_default(tmp_path):
     assert not result.ok
     assert result.calibration.uncalibrated
     assert "wobble calibrate" in result.message
+
+
+def test_live_angles_after_calibration_follow_the_simulated_board():
+    """The whole chain: person → chip → driver → sampler → calibration → estimator → angles."""
+    from wobble_trainer.tilt.stream import TiltStream
+
+    runner = InProcessRunner("MPU-6050", SimSpec().mounting, ManualClock())
+    session = CalibrationSession(
+        runner, CalibrationProcedure(device_identity(runner.info)), simulated=True
+    )
+    while not session.done:
+        runner.step()
+        session.update()
+    runner.set_lean_target(0.0, 0.0)
+
+    def truth(times):
+        state = runner.device.board.truth_at(times)
+        return state.pitch_rad, state.roll_rad
+
+    runner.core.truth = truth
+    stream = TiltStream(runner.ring.reader(), 200.0, session.procedure.result)
+    reader = runner.ring.reader()
+    errors = []
+    for i in range(2000):  # 20 s
+        runner.step()
+        samples = reader.read_new()
+        angles = stream.update()
+        if i > 500 and len(angles):
+            errors.append(
+                np.hypot(
+                    angles["pitch"] - samples["true_pitch"], angles["roll"] - samples["true_roll"]
+                )
+            )
+    error = np.concatenate(errors)
+    assert np.sqrt(np.mean(error**2)) < 0.3 * DEG
+    runner.ring.close()

@@ -46,6 +46,16 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
         choices=sorted(ACTIVITIES),
         help=f"start this activity at once: {names}",
     )
+    from wobble_trainer.app.protocols import PROTOCOLS
+
+    tests = ", ".join(PROTOCOLS)
+    parser.epilog += f"; clinical tests: {tests}"
+    parser.add_argument(
+        "--protocol",
+        metavar="NAME",
+        choices=list(PROTOCOLS),
+        help=f"start this clinical test at once: {tests}",
+    )
     parser.add_argument("--seconds", type=float, default=None, help="quit after this long")
     parser.add_argument("--screenshot", metavar="FILE.png", help="save the last frame")
 
@@ -181,6 +191,18 @@ def run_app(args: argparse.Namespace) -> int:
 
         context.save_calibration = store
         context.push(StartScene(context))
+        start_at_once = args.activity or args.protocol
+        if not kiosk_mode and not start_at_once:
+            if db is not None:
+                from wobble_trainer.app.scenes.profiles import ProfileSelectScene
+
+                context.push(ProfileSelectScene(context))
+            if calibration.uncalibrated:
+                # First of all: until the board is calibrated, "level" is wherever the IMU
+                # happens to point, and the lean menus could not work.
+                from wobble_trainer.app.scenes.calibrate import CalibrationScene
+
+                context.push(CalibrationScene(context))
         kiosk = None
         if kiosk_mode:
 
@@ -205,6 +227,10 @@ def run_app(args: argparse.Namespace) -> int:
         )
         if args.activity:
             activity_flow(context, ACTIVITIES[args.activity])()
+        elif args.protocol:
+            from wobble_trainer.app.protocols import PROTOCOLS
+
+            activity_flow(context, PROTOCOLS[args.protocol].activity())()
         button = gpio.button.events if gpio is not None and gpio.button is not None else None
         app = TrainerApp(
             feed,

@@ -79,24 +79,52 @@ def draw_lean_menu(
     m = layout.margin
     n = len(options)
     size = layout.body_size
+    first = 0
+    shown = list(range(n))
     if layout.portrait or n > 4:
-        h = min(size * 2, (layout.height - top - 3 * size) // max(n, 1))
+        row = int(size * 1.7)
+        # Room below for the hint line and a line the scene may add (a description).
+        room = max(row, layout.height - top - 4 * layout.small_size - 2 * m)
+        visible = max(2, min(n, room // (row + m // 2)))
+        # A window of the list that keeps the highlight in view (long menus scroll).
+        first = min(max(0, menu.highlight - visible // 2), n - visible)
+        shown = list(range(first, first + visible))
         rects = [
-            pygame.Rect(m * 2, top + i * (h + m // 2), layout.width - 4 * m, h) for i in range(n)
+            pygame.Rect(m * 2, top + k * (row + m // 2), layout.width - 4 * m, row)
+            for k in range(visible)
         ]
     else:
         w = (layout.width - (n + 1) * m) // n
         h = size * 3
         rects = [pygame.Rect(m + i * (w + m), top, w, h) for i in range(n)]
-    for i, (rect, text) in enumerate(zip(rects, options, strict=True)):
+    for rect, i in zip(rects, shown, strict=True):
+        text = options[i]
         chosen = i == menu.highlight
         pygame.draw.rect(surface, (70, 84, 120) if chosen else PANEL, rect, border_radius=m)
         if chosen:
             pygame.draw.rect(surface, ACCENT, rect, max(3, m // 3), border_radius=m)
-        layout.text(surface, text, size if rect.height > size else size * 3 // 4, rect.center)
+        layout.text(surface, text, size, rect.center)
         buttons.append((rect, _choose(menu, i)))
         if chosen and menu.holding is Command.SELECT:
             draw_progress_ring(surface, (rect.right - size, rect.centery), size // 2, menu.progress)
+    # Arrows at the right end of the first and last rows when the list goes on.
+    arrow = max(6, size // 4)
+    if shown and shown[0] > 0:
+        r = rects[0]
+        tip = (r.right - 2 * arrow, r.top + arrow)
+        pygame.draw.polygon(
+            surface,
+            MUTED,
+            [tip, (tip[0] - arrow, tip[1] + arrow), (tip[0] + arrow, tip[1] + arrow)],
+        )
+    if shown and shown[-1] < n - 1:
+        r = rects[-1]
+        tip = (r.right - 2 * arrow, r.bottom - arrow)
+        pygame.draw.polygon(
+            surface,
+            MUTED,
+            [tip, (tip[0] - arrow, tip[1] - arrow), (tip[0] + arrow, tip[1] - arrow)],
+        )
     hint_y = max(r.bottom for r in rects) + m + layout.small_size
     if menu.holding is Command.BACK:
         layout.text(surface, "Going back…", layout.small_size, (layout.width // 2, hint_y), RED)

@@ -80,8 +80,11 @@ class Estimator:
 # -- estimators ----------------------------------------------------------------------------------
 
 
-def time_calls(jobs: dict[str, tuple[UpdateFactory, list[tuple]]],
-               repeats: int = TIMING_REPEATS, chunk: int = TIMING_CHUNK) -> dict[str, float]:
+def time_calls(
+    jobs: dict[str, tuple[UpdateFactory, list[tuple]]],
+    repeats: int = TIMING_REPEATS,
+    chunk: int = TIMING_CHUNK,
+) -> dict[str, float]:
     """µs per call of ``update(*a)`` for a in ``args``, per name of ``jobs`` {name: (make, args)}.
 
     Every estimator is timed by this same loop, so the loop's own cost is the same for all, and
@@ -91,8 +94,10 @@ def time_calls(jobs: dict[str, tuple[UpdateFactory, list[tuple]]],
     processes: the machine is shared), and the chunks' times are summed.
     """
     perf_counter = time.perf_counter
-    chunked = {name: [args[j:j + chunk] for j in range(0, len(args), chunk)]
-               for name, (_, args) in jobs.items()}
+    chunked = {
+        name: [args[j : j + chunk] for j in range(0, len(args), chunk)]
+        for name, (_, args) in jobs.items()
+    }
     best = {name: [math.inf] * len(parts) for name, parts in chunked.items()}
     for _ in range(repeats):
         for name, (make, _) in jobs.items():
@@ -107,8 +112,9 @@ def time_calls(jobs: dict[str, tuple[UpdateFactory, list[tuple]]],
 
 
 def _ours() -> Estimator:
-    def timing(acc: np.ndarray, gyr: np.ndarray, rate_hz: float
-               ) -> tuple[UpdateFactory, list[tuple]]:
+    def timing(
+        acc: np.ndarray, gyr: np.ndarray, rate_hz: float
+    ) -> tuple[UpdateFactory, list[tuple]]:
         # The live path receives plain floats per sample: prepare them outside the timing.
         rows = [tuple(a) + tuple(g) for a, g in zip(acc.tolist(), gyr.tolist(), strict=True)]
         return (lambda: TiltEstimator(rate_hz).update), rows
@@ -126,10 +132,13 @@ def _vqf() -> Estimator | None:
         out = VQF(1.0 / rate_hz).updateBatch(np.ascontiguousarray(gyr), np.ascontiguousarray(acc))
         return np.asarray(out["quat6D"])
 
-    def timing(acc: np.ndarray, gyr: np.ndarray, rate_hz: float
-               ) -> tuple[UpdateFactory, list[tuple]]:
-        rows = [(np.ascontiguousarray(g), np.ascontiguousarray(a))
-                for a, g in zip(acc, gyr, strict=True)]
+    def timing(
+        acc: np.ndarray, gyr: np.ndarray, rate_hz: float
+    ) -> tuple[UpdateFactory, list[tuple]]:
+        rows = [
+            (np.ascontiguousarray(g), np.ascontiguousarray(a))
+            for a, g in zip(acc, gyr, strict=True)
+        ]
         return (lambda: VQF(1.0 / rate_hz).update), rows
 
     return Estimator("vqf", batch, timing)
@@ -158,8 +167,9 @@ def _imufusion() -> Estimator | None:
             out[i] = ahrs.get_quaternion()
         return out
 
-    def timing(acc: np.ndarray, gyr: np.ndarray, rate_hz: float
-               ) -> tuple[UpdateFactory, list[tuple]]:
+    def timing(
+        acc: np.ndarray, gyr: np.ndarray, rate_hz: float
+    ) -> tuple[UpdateFactory, list[tuple]]:
         rows = list(zip(gyr / DEG, acc / STANDARD_GRAVITY, strict=True))
         return (lambda: make(rate_hz).update_no_magnetometer), rows
 
@@ -175,8 +185,9 @@ def _madgwick() -> Estimator | None:
     def batch(acc: np.ndarray, gyr: np.ndarray, rate_hz: float) -> np.ndarray:
         return np.asarray(Madgwick(gyr=gyr, acc=acc, frequency=rate_hz).Q)
 
-    def timing(acc: np.ndarray, gyr: np.ndarray, rate_hz: float
-               ) -> tuple[UpdateFactory, list[tuple]]:
+    def timing(
+        acc: np.ndarray, gyr: np.ndarray, rate_hz: float
+    ) -> tuple[UpdateFactory, list[tuple]]:
         def make() -> Callable[[np.ndarray, np.ndarray], None]:
             filt = Madgwick(frequency=rate_hz)
             q = [np.array([1.0, 0.0, 0.0, 0.0])]
@@ -242,9 +253,11 @@ def default_data_dir(explicit: str | None = None) -> Path:
         candidates = [Path(os.environ[ENV_DATA_DIR])]
     else:
         repo_root = Path(__file__).resolve().parents[3]
-        candidates = [repo_root.parent / "shared" / "broad_npz",
-                      Path.cwd().parent / "shared" / "broad_npz",
-                      Path.cwd() / "shared" / "broad_npz"]
+        candidates = [
+            repo_root.parent / "shared" / "broad_npz",
+            Path.cwd().parent / "shared" / "broad_npz",
+            Path.cwd() / "shared" / "broad_npz",
+        ]
     for path in candidates:
         if path.is_dir() and any(path.glob("*.npz")):
             return path
@@ -275,8 +288,9 @@ def run_recordings(data_dir: Path, estimators: Sequence[Estimator]) -> list[Tria
             quat, movement, rate = np.asarray(d["quat"], float), d["movement"], float(d["rate"])
         rmse = {}
         for est in estimators:
-            rmse[est.name] = trial_rmse(inclination_error_deg(est.batch(acc, gyr, rate), quat),
-                                        movement)
+            rmse[est.name] = trial_rmse(
+                inclination_error_deg(est.batch(acc, gyr, rate), quat), movement
+            )
         results.append(TrialResult(path.stem, rmse))
     return results
 
@@ -298,15 +312,16 @@ def summarise(results: Sequence[TrialResult], names: Sequence[str]) -> dict[str,
     return out
 
 
-def time_estimators(data_dir: Path, estimators: Sequence[Estimator], n: int = 5000
-                    ) -> dict[str, float]:
+def time_estimators(
+    data_dir: Path, estimators: Sequence[Estimator], n: int = 5000
+) -> dict[str, float]:
     """µs per sample of each per-sample update, on ``n`` samples of the first trial's movement."""
     path = sorted(data_dir.glob("*.npz"))[0]
     with np.load(path) as d:
         movement = np.flatnonzero(d["movement"])
         start = int(movement[0]) if len(movement) else 0
-        acc = np.asarray(d["acc"][start:start + n], float)
-        gyr = np.asarray(d["gyr"][start:start + n], float)
+        acc = np.asarray(d["acc"][start : start + n], float)
+        gyr = np.asarray(d["gyr"][start : start + n], float)
         rate = float(d["rate"])
     return time_calls({est.name: est.timing(acc, gyr, rate) for est in estimators})
 
@@ -330,6 +345,8 @@ class SimScenario:
     label: str
     skill: float
     chip: str | None
+    stance: str = "left"
+    eyes_closed: bool = True
 
 
 SIM_SCENARIOS = (
@@ -337,12 +354,20 @@ SIM_SCENARIOS = (
     SimScenario("high skill, ideal sensor", 0.9, None),
     SimScenario("low skill, MPU-6050 calibrated", 0.2, "MPU-6050"),
     SimScenario("high skill, MPU-6050 calibrated", 0.9, "MPU-6050"),
+    SimScenario(
+        "high skill, two legs, eyes open, MPU-6050 calibrated", 0.8, "MPU-6050", "double", False
+    ),
 )
 
 
-def run_simulator(estimators: Sequence[Estimator], duration_s: float = 60.0, seed: int = 1,
-                  scenarios: Sequence[SimScenario] = SIM_SCENARIOS) -> list[dict]:
-    """Single leg, eyes closed, per scenario: RMSE and max inclination error per estimator."""
+def run_simulator(
+    estimators: Sequence[Estimator],
+    duration_s: float = 60.0,
+    seed: int = 1,
+    scenarios: Sequence[SimScenario] = SIM_SCENARIOS,
+) -> list[dict]:
+    """Per scenario (single leg, eyes closed unless it says otherwise): RMSE and max
+    inclination error per estimator."""
     from wobble_trainer.sim.board import PersonParams, simulate
     from wobble_trainer.sim.motion import StaticMotion
     from wobble_trainer.sim.sensor_errors import ERROR_SPECS, SensorErrors
@@ -350,7 +375,7 @@ def run_simulator(estimators: Sequence[Estimator], duration_s: float = 60.0, see
     rate = SIM_RATE_HZ
     rows = []
     for sc in scenarios:
-        person = PersonParams(skill=sc.skill, stance="left", eyes_closed=True)
+        person = PersonParams(skill=sc.skill, stance=sc.stance, eyes_closed=sc.eyes_closed)
         rec = simulate(duration_s, rate, person=person, chip=sc.chip, seed=seed)
         gyr = rec.gyr
         level_fix = np.eye(3)
@@ -360,16 +385,23 @@ def run_simulator(estimators: Sequence[Estimator], duration_s: float = 60.0, see
             tc = np.arange(int(2.0 * rate)) / rate
             temp = float(rec.temperature_c[0]) if len(rec.temperature_c) else 25.0
             cap_acc, cap_gyr = device.apply(
-                StaticMotion(temperature_c=temp).motion_at(tc), tc, rate / 2.0)
+                StaticMotion(temperature_c=temp).motion_at(tc), tc, rate / 2.0
+            )
             gyr = gyr - cap_gyr.mean(axis=0)
             measured_up = cap_acc.mean(axis=0) / np.linalg.norm(cap_acc.mean(axis=0))
             level_fix = _rotation_onto(measured_up, np.array([0.0, 0.0, 1.0]))
         truth_up = up_in_sensor(rec.truth.quaternion)
         sel = rec.t >= SIM_SKIP_S
-        result: dict = {"scenario": sc.label, "skill": sc.skill, "chip": sc.chip,
-                        "duration_s": duration_s, "rate_hz": rate,
-                        "person_on_board_frac": float(np.mean(rec.truth.person_on_board)),
-                        "rmse_deg": {}, "max_deg": {}}
+        result: dict = {
+            "scenario": sc.label,
+            "skill": sc.skill,
+            "chip": sc.chip,
+            "duration_s": duration_s,
+            "rate_hz": rate,
+            "person_on_board_frac": float(np.mean(rec.truth.person_on_board)),
+            "rmse_deg": {},
+            "max_deg": {},
+        }
         for est in estimators:
             up = up_in_sensor(est.batch(rec.acc, gyr, rate)) @ level_fix.T
             err = angle_between_deg(up, truth_up)[sel]
@@ -384,13 +416,22 @@ def run_simulator(estimators: Sequence[Estimator], duration_s: float = 60.0, see
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Options of ``wobble bench tilt``."""
-    parser.add_argument("--data", metavar="DIR", default=None,
-                        help=f"BROAD .npz directory (default: ${ENV_DATA_DIR}, else "
-                             "../shared/broad_npz of the repo root or the cwd)")
+    parser.add_argument(
+        "--data",
+        metavar="DIR",
+        default=None,
+        help=f"BROAD .npz directory (default: ${ENV_DATA_DIR}, else "
+        "../shared/broad_npz of the repo root or the cwd)",
+    )
     parser.add_argument("--json", action="store_true", help="print one JSON document")
     parser.add_argument("--no-sim", action="store_true", help="skip the simulator section")
-    parser.add_argument("--sim-duration", type=float, default=60.0, metavar="S",
-                        help="seconds per simulated scenario (default 60)")
+    parser.add_argument(
+        "--sim-duration",
+        type=float,
+        default=60.0,
+        metavar="S",
+        help="seconds per simulated scenario (default 60)",
+    )
 
 
 def _fmt(value: float, digits: int = 3) -> str:
@@ -409,8 +450,11 @@ def run(args: argparse.Namespace) -> int:
     results = run_recordings(data_dir, estimators)
     summary = summarise(results, names)
     timing = time_estimators(data_dir, estimators)
-    sim = [] if getattr(args, "no_sim", False) else run_simulator(
-        estimators, duration_s=getattr(args, "sim_duration", 60.0))
+    sim = (
+        []
+        if getattr(args, "no_sim", False)
+        else run_simulator(estimators, duration_s=getattr(args, "sim_duration", 60.0))
+    )
 
     verdict: dict[str, object] = {}
     ratio: dict[str, float] = {}
@@ -449,18 +493,24 @@ def run(args: argparse.Namespace) -> int:
         rows.append(["x vqf time"] + [_fmt(ratio[n], 1) for n in names])
     print(format_table(["trial"] + names, rows))
     if verdict:
-        print(f"ours vs vqf: mean {'ok' if verdict['mean_not_worse_than_vqf'] else 'WORSE'}, "
-              f"10-14 {'ok' if verdict['mean_10_14_not_worse_than_vqf'] else 'WORSE'}, "
-              f"time {timing['ours']:.2f} vs {timing['vqf']:.2f} us/sample = "
-              f"{verdict['time_ratio_to_vqf']:.1f}x (target <= {SPEED_TARGET_RATIO:g}x: "
-              f"{'met' if verdict['speed_target_met'] else 'NOT met'})")
+        print(
+            f"ours vs vqf: mean {'ok' if verdict['mean_not_worse_than_vqf'] else 'WORSE'}, "
+            f"10-14 {'ok' if verdict['mean_10_14_not_worse_than_vqf'] else 'WORSE'}, "
+            f"time {timing['ours']:.2f} vs {timing['vqf']:.2f} us/sample = "
+            f"{verdict['time_ratio_to_vqf']:.1f}x (target <= {SPEED_TARGET_RATIO:g}x: "
+            f"{'met' if verdict['speed_target_met'] else 'NOT met'})"
+        )
     if sim:
         print()
-        print(f"Simulator: single leg, eyes closed, {SIM_RATE_HZ:.0f} Hz, first {SIM_SKIP_S:.0f} s "
-              "skipped; RMSE / max (deg)")
-        sim_rows = [[s["scenario"], f"{s['person_on_board_frac']:.2f}"]
-                    + [f"{_fmt(s['rmse_deg'][n])} / {_fmt(s['max_deg'][n])}" for n in names]
-                    for s in sim]
+        print(
+            f"Simulator: single leg, eyes closed, {SIM_RATE_HZ:.0f} Hz, first {SIM_SKIP_S:.0f} s "
+            "skipped; RMSE / max (deg)"
+        )
+        sim_rows = [
+            [s["scenario"], f"{s['person_on_board_frac']:.2f}"]
+            + [f"{_fmt(s['rmse_deg'][n])} / {_fmt(s['max_deg'][n])}" for n in names]
+            for s in sim
+        ]
         print(format_table(["scenario", "on board"] + names, sim_rows))
     return 0
 

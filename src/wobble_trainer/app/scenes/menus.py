@@ -95,7 +95,7 @@ class StartScene(MenuScene):
                 surface,
                 "Board not calibrated yet: it will be done first.",
                 layout.small_size,
-                (layout.width // 2, layout.height - layout.margin * 3),
+                (layout.width // 2, layout.height - layout.small_size),
                 MUTED,
             )
 
@@ -153,6 +153,39 @@ def activity_flow(app: AppContext, activity: Activity) -> Callable[[], None]:
     return start
 
 
+def _today_plan(app: AppContext) -> None:
+    from wobble_trainer.app.scenes.programme import TodayPlanScene
+
+    app.push(TodayPlanScene(app))
+
+
+def _clinical_tests(app: AppContext) -> None:
+    from wobble_trainer.app.protocols import ProtocolMenuScene
+
+    app.push(ProtocolMenuScene(app))
+
+
+def _progress(app: AppContext) -> None:
+    from wobble_trainer.app.scenes.history import HistoryScene
+
+    app.push(HistoryScene(app))
+
+
+def _switch_person(app: AppContext) -> None:
+    from wobble_trainer.app.scenes.profiles import ProfileSelectScene
+
+    app.push(ProfileSelectScene(app, allow_back=True))
+
+
+MORE_ENTRIES: tuple[tuple[str, str, Callable[[AppContext], None], bool], ...] = (
+    ("Today's plan", "What your programme has for today", _today_plan, True),
+    ("Clinical tests", "Standard balance tests, run with a clinician", _clinical_tests, False),
+    ("My progress", "Charts of your sessions over the weeks", _progress, True),
+    ("Switch person", "Choose who is training", _switch_person, True),
+)
+"""Menu entries besides the activities: (title, description, action, needs the database)."""
+
+
 class ActivityMenuScene(MenuScene):
     title = "Choose an activity"
 
@@ -164,23 +197,31 @@ class ActivityMenuScene(MenuScene):
             return (MENU_ORDER.index(activity.name) if known else len(MENU_ORDER), activity.name)
 
         self.activities = sorted(ACTIVITIES.values(), key=rank)
-        self.options = [a.title for a in self.activities]
+        self.more = [e for e in MORE_ENTRIES if app.db is not None or not e[3]]
+        self.options = [a.title for a in self.activities] + [e[0] for e in self.more]
         super().__init__(app)
 
     def choose(self, index: int) -> None:
-        activity_flow(self.app, self.activities[index])()
+        if index < len(self.activities):
+            activity_flow(self.app, self.activities[index])()
+        else:
+            self.more[index - len(self.activities)][2](self.app)
 
     def back(self) -> None:
         self.app.home()
 
     def render(self, surface: pygame.Surface, layout: Layout) -> None:
         super().render(surface, layout)
-        chosen = self.activities[self.menu.highlight]
+        i = self.menu.highlight
+        if i < len(self.activities):
+            text = self.activities[i].description
+        else:
+            text = self.more[i - len(self.activities)][1]
         layout.text(
             surface,
-            chosen.description,
+            text,
             layout.small_size,
-            (layout.width // 2, layout.height - layout.margin * 3),
+            (layout.width // 2, layout.height - layout.small_size),
             ACCENT,
         )
 
