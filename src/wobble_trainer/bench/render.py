@@ -39,6 +39,8 @@ class SceneTiming:
 
 def _scenes(app):
     """(name, factory) for every screen worth timing."""
+    from wobble_trainer.app.activities.hold import HoldChallenge
+    from wobble_trainer.app.protocols import PROTOCOLS
     from wobble_trainer.app.scene import ACTIVITIES
     from wobble_trainer.app.scenes.calibrate import CalibrationScene
     from wobble_trainer.app.scenes.menus import (
@@ -55,6 +57,9 @@ def _scenes(app):
     yield "results", lambda: ResultsScene(app, "Results", ["Score: 12", "Edge touches: 1"])
     for name, activity in sorted(ACTIVITIES.items()):
         yield name, lambda a=activity: a.factory(app)
+    yield "hold (running)", lambda: HoldChallenge(app)
+    for name, protocol in PROTOCOLS.items():
+        yield f"test: {name}", lambda p=protocol: p.factory(app, p.settings_type())
 
 
 def time_scenes(frames: int = FRAMES) -> list[SceneTiming]:

@@ -503,7 +503,8 @@ def run(args: argparse.Namespace) -> int:
     if sim:
         print()
         print(
-            f"Simulator: single leg, eyes closed, {SIM_RATE_HZ:.0f} Hz, first {SIM_SKIP_S:.0f} s "
+            "Simulator (single leg, eyes closed unless the scenario says otherwise), "
+            f"{SIM_RATE_HZ:.0f} Hz, first {SIM_SKIP_S:.0f} s "
             "skipped; RMSE / max (deg)"
         )
         sim_rows = [
