@@ -86,3 +86,19 @@ def test_sensor_lost_frame_renders(shell):
     app.feed.angles = None
     app.angles = app.feed.poll()
     app.render()  # draws the "Sensor lost" veil without failing
+
+
+def test_a_touch_away_from_buttons_steers_the_simulated_person(shell, monkeypatch):
+    import pygame
+
+    app, scene, _ = shell
+    pygame.event.post(pygame.event.Event(pygame.MOUSEBUTTONDOWN, button=1, pos=(700, 100)))
+    monkeypatch.setattr(pygame.mouse, "get_pos", lambda: (700, 100))
+    app.handle_events()
+    assert app.manual.active
+    assert app.manual.roll > 0 and app.manual.pitch > 0  # up and right of centre
+    app.steer_simulation()
+    assert app.feed.leans[-1] == (app.manual.pitch, app.manual.roll)
+    pygame.event.post(pygame.event.Event(pygame.MOUSEBUTTONUP, button=1, pos=(700, 100)))
+    app.handle_events()
+    assert not app.manual.active

@@ -103,7 +103,9 @@ class LiveAngles:
 
 @dataclass
 class ManualLean:
-    """The simulated person steered by hand: keys W/A/S/D or the right mouse button."""
+    """The simulated person steered by hand: keys W/A/S/D, the right mouse button, or a touch
+    (left button) held anywhere that is not a button: the board leans towards it from the
+    centre of the screen."""
 
     pitch: float = 0.0
     roll: float = 0.0
@@ -145,6 +147,7 @@ class TrainerApp:
         self.presence = PresenceDetector(context.edge_angles)
         self.keys = _keymap()
         self.manual = ManualLean()
+        self._dragging = False
         self.on_frame = on_frame
         self.button_events = button_events
         """Queue of the hardware button's presses (``ButtonEvent``), when a button is fitted."""
@@ -175,7 +178,10 @@ class TrainerApp:
                 elif event.key in self.keys and scene is not None:
                     scene.command(self.keys[event.key])
             elif event.type == pygame.MOUSEBUTTONDOWN and event.button == 1 and scene:
-                scene.click(event.pos)
+                # A touch that hits no button steers the simulated person while it lasts.
+                self._dragging = not scene.click(event.pos) and self.feed.simulated
+            elif event.type == pygame.MOUSEBUTTONUP and event.button == 1:
+                self._dragging = False
         self._button(scene)
         if self.feed.simulated:
             self._manual_lean(pygame)
@@ -197,7 +203,7 @@ class TrainerApp:
         full = 12.0 * DEG
         pitch = (pressed[pygame.K_w] - pressed[pygame.K_s]) * full
         roll = (pressed[pygame.K_d] - pressed[pygame.K_a]) * full
-        if pygame.mouse.get_pressed()[2]:
+        if pygame.mouse.get_pressed()[2] or self._dragging:
             x, y = pygame.mouse.get_pos()
             half = self.layout.short / 2
             roll = max(-1.0, min(1.0, (x - self.layout.width / 2) / half)) * full * 1.5
