@@ -35,8 +35,8 @@ from wobble_trainer.app.layout import (
     Layout,
 )
 from wobble_trainer.app.scene import ACTIVITIES, AppContext, Scene, Tick
+from wobble_trainer.app.scenes.menus import lean_menu_command, lean_menu_step
 from wobble_trainer.app.scenes.profiles import draw_button, fit_size
-from wobble_trainer.feedback.cues import Cue
 from wobble_trainer.storage import StorageError
 
 WEEKS_SHOWN = 8
@@ -355,19 +355,10 @@ class HistoryScene(Scene):
 
     def update(self, dt: float, tick: Tick) -> None:
         self._shown_for += dt
-        result = self.menu.update(dt, tick.angles)
-        if result in (Command.LEFT, Command.RIGHT):
-            self.app.feedback.cue(Cue.SELECT)
-        elif result in (Command.SELECT, Command.BACK):
-            self.app.pop()
+        lean_menu_step(self.app, self.menu, dt, tick, lambda _: self.app.pop(), self.app.pop)
 
     def command(self, command: Command) -> None:
-        if command is Command.MENU:
-            self.app.home()
-        elif command is Command.PAUSE:
-            self.menu.press(Command.SELECT)
-        else:
-            self.menu.press(command)
+        lean_menu_command(self.app, self.menu, command)
 
     def autopilot(self, tick: Tick) -> tuple[float, float] | None:
         return (0.0, 0.0)

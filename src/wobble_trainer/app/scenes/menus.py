@@ -18,6 +18,37 @@ AUTOPILOT_LEAN = 12.0 * DEG
 """How far the simulated person leans to work a menu."""
 
 
+def lean_menu_step(
+    app: AppContext,
+    menu: LeanMenu,
+    dt: float,
+    tick: Tick,
+    choose: Callable[[int], None],
+    back: Callable[[], None],
+) -> None:
+    """One logic step of a lean menu: a click for every move, ``choose`` on a confirmed option,
+    ``back`` on a back lean."""
+    result = menu.update(dt, tick.angles)
+    if result in (Command.LEFT, Command.RIGHT):
+        app.feedback.cue(Cue.SELECT)
+    elif result is Command.SELECT:
+        app.feedback.cue(Cue.SELECT)
+        choose(menu.highlight)
+    elif result is Command.BACK:
+        back()
+
+
+def lean_menu_command(app: AppContext, menu: LeanMenu, command: Command) -> None:
+    """A key, tap or button on a lean menu: the hardware button's short press confirms, its
+    long press (MENU) goes home."""
+    if command is Command.MENU:
+        app.home()
+    elif command is Command.PAUSE:
+        menu.press(Command.SELECT)
+    else:
+        menu.press(command)
+
+
 class MenuScene(Scene):
     """A title, a message and options chosen hands-free."""
 
@@ -38,22 +69,10 @@ class MenuScene(Scene):
 
     def update(self, dt: float, tick: Tick) -> None:
         self._shown_for += dt
-        result = self.menu.update(dt, tick.angles)
-        if result in (Command.LEFT, Command.RIGHT):
-            self.app.feedback.cue(Cue.SELECT)
-        elif result is Command.SELECT:
-            self.app.feedback.cue(Cue.SELECT)
-            self.choose(self.menu.highlight)
-        elif result is Command.BACK:
-            self.back()
+        lean_menu_step(self.app, self.menu, dt, tick, self.choose, self.back)
 
     def command(self, command: Command) -> None:
-        if command in (Command.PAUSE,):
-            command = Command.SELECT  # the hardware button's short press starts/confirms
-        if command is Command.MENU:
-            self.app.home()
-            return
-        self.menu.press(command)
+        lean_menu_command(self.app, self.menu, command)
 
     def choose(self, index: int) -> None:
         """An option was chosen."""

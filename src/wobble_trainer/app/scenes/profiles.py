@@ -38,8 +38,8 @@ from wobble_trainer.app.layout import (
     Layout,
 )
 from wobble_trainer.app.scene import AppContext, Scene, Tick
+from wobble_trainer.app.scenes.menus import lean_menu_command, lean_menu_step
 from wobble_trainer.app.widgets import draw_progress_ring
-from wobble_trainer.feedback.cues import Cue
 from wobble_trainer.storage import StorageError
 from wobble_trainer.storage.profiles import (
     INJURED_SIDES,
@@ -442,22 +442,10 @@ class ProfileSelectScene(Scene):
 
     def update(self, dt: float, tick: Tick) -> None:
         self._shown_for += dt
-        result = self.menu.update(dt, tick.angles)
-        if result in (Command.LEFT, Command.RIGHT):
-            self.app.feedback.cue(Cue.SELECT)
-        elif result is Command.SELECT:
-            self.app.feedback.cue(Cue.SELECT)
-            self.choose(self.menu.highlight)
-        elif result is Command.BACK:
-            self.app.pop()
+        lean_menu_step(self.app, self.menu, dt, tick, self.choose, self.app.pop)
 
     def command(self, command: Command) -> None:
-        if command is Command.PAUSE:
-            command = Command.SELECT
-        if command is Command.MENU:
-            self.app.home()
-            return
-        self.menu.press(command)
+        lean_menu_command(self.app, self.menu, command)
 
     # -- clinician ---------------------------------------------------------------------------
     def new_profile(self) -> None:

@@ -22,6 +22,7 @@ import pygame
 from wobble_trainer.app.controls import Command, LeanMenu
 from wobble_trainer.app.layout import ACCENT, BACKGROUND, GREEN, MUTED, TEXT, Layout
 from wobble_trainer.app.scene import Activity, AppContext, Scene, Tick
+from wobble_trainer.app.scenes.menus import lean_menu_command, lean_menu_step
 from wobble_trainer.app.scenes.profiles import (
     AUTOPILOT_LEAN,
     draw_button,
@@ -200,22 +201,10 @@ class TodayPlanScene(Scene):
             elif self.rest_left <= 1e-9 or result is Command.SELECT:
                 self.start(self.queue[0])
             return
-        result = self.menu.update(dt, tick.angles)
-        if result in (Command.LEFT, Command.RIGHT):
-            self.app.feedback.cue(Cue.SELECT)
-        elif result is Command.SELECT:
-            self.app.feedback.cue(Cue.SELECT)
-            self.choose(self.menu.highlight)
-        elif result is Command.BACK:
-            self.app.pop()
+        lean_menu_step(self.app, self.menu, dt, tick, self.choose, self.app.pop)
 
     def command(self, command: Command) -> None:
-        if command is Command.PAUSE:
-            command = Command.SELECT
-        if command is Command.MENU:
-            self.app.home()
-            return
-        self.menu.press(command)
+        lean_menu_command(self.app, self.menu, command)
 
     def autopilot(self, tick: Tick) -> tuple[float, float] | None:
         if self.stage is PlanStage.REST or self._shown_for < 1.5:
@@ -454,19 +443,10 @@ class HomeProgrammeScene(Scene):
         return self.menu.highlight
 
     def update(self, dt: float, tick: Tick) -> None:
-        result = self.menu.update(dt, tick.angles)
-        if result in (Command.LEFT, Command.RIGHT):
-            self.app.feedback.cue(Cue.SELECT)
-        elif result in (Command.SELECT, Command.BACK):
-            self.app.pop()
+        lean_menu_step(self.app, self.menu, dt, tick, lambda _: self.app.pop(), self.app.pop)
 
     def command(self, command: Command) -> None:
-        if command is Command.MENU:
-            self.app.home()
-        elif command is Command.PAUSE:
-            self.menu.press(Command.SELECT)
-        else:
-            self.menu.press(command)
+        lean_menu_command(self.app, self.menu, command)
 
     def render(self, surface: pygame.Surface, layout: Layout) -> None:
         self.buttons = []
