@@ -32,9 +32,7 @@ import inspect
 import json
 import logging
 import math
-import os
 import signal
-import tempfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -70,6 +68,7 @@ from wobble_trainer.appliance.pin import (
     validate_pin,
 )
 from wobble_trainer.clock import Clock, MonotonicClock
+from wobble_trainer.files import write_atomically
 from wobble_trainer.tilt.board_angles import angles_from_up, up_from_pitch_roll
 from wobble_trainer.units import DEG
 
@@ -159,31 +158,6 @@ class PinRecord:
     failures: int = 0
 
 
-def write_atomically(path: Path, text: str, mode: int = 0o600) -> None:
-    """Write ``text`` to ``path`` so a power cut leaves the old file or the new one, never half:
-    a temporary file in the same directory, flushed to disk, then renamed over the old one."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            os.fchmod(handle.fileno(), mode)
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temp)
-        raise
-    # The rename itself must reach the disk too.
-    with contextlib.suppress(OSError):
-        dir_fd = os.open(path.parent, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
-
-
 class PinStore:
     """The clinician PIN on disk: ``{"hash": "$scrypt$...", "failures": N}``."""
 
@@ -225,7 +199,7 @@ class PinStore:
 
     def save(self, record: PinRecord) -> None:
         payload = {"hash": record.pin_hash.to_string(), "failures": int(record.failures)}
-        write_atomically(self.path, json.dumps(payload) + "\n")
+        write_atomically(self.path, json.dumps(payload) + "\n", mode=0o600)
 
     def set_pin(self, pin: str) -> PinRecord:
         """Hash and store a new PIN (4-8 digits; :class:`PinFormatError` otherwise)."""

@@ -7,8 +7,9 @@ or trusted, and the app carries on with no bests.
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
+
+from wobble_trainer.files import write_atomically
 
 
 class Records:
@@ -39,9 +40,4 @@ class Records:
     def _save(self) -> None:
         if self.path is None:
             return
-        tmp = self.path.with_suffix(".tmp")
-        with open(tmp, "w", encoding="utf-8") as f:
-            json.dump(self.best, f, indent=1, sort_keys=True)
-            f.flush()
-            os.fsync(f.fileno())
-        tmp.replace(self.path)
+        write_atomically(self.path, json.dumps(self.best, indent=1, sort_keys=True))

@@ -57,12 +57,10 @@ one, so a power cut leaves either the old or the new file, never half of one.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import math
 import os
 import re
-import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -72,6 +70,7 @@ from typing import Any
 
 import numpy as np
 
+from wobble_trainer.files import write_atomically
 from wobble_trainer.tilt.board_angles import (
     IDENTITY,
     BoardAngles,
@@ -834,24 +833,7 @@ def save(cal: Calibration, path: str | os.PathLike[str], *, overwrite_newer: boo
     text = json.dumps(to_json_dict(cal), indent=2, allow_nan=False)
     # One line per list of numbers: easier for a person to read and edit.
     text = _NUMBER_LIST.sub(lambda m: "[" + " ".join(m.group(1).split()) + "]", text) + "\n"
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-    # The rename itself is only durable once the directory entry is on disk.
-    with contextlib.suppress(OSError):
-        dfd = os.open(path.parent, os.O_RDONLY)
-        try:
-            os.fsync(dfd)
-        finally:
-            os.close(dfd)
+    write_atomically(path, text)
 
 
 _NUMBER_LIST = re.compile(r"\[\s*((?:-?[0-9.eE+-]+,?\s*)+)\]")
