@@ -300,14 +300,14 @@ def test_vqf_mode_in_blocks_stays_with_the_vqf_package(rate_hz: float) -> None:
 
 
 def test_block_size_follows_the_sample_rate() -> None:
-    """The slow part runs at ≤ correction_rate_hz (30 Hz by default) whatever the sample rate."""
-    assert TiltParams().correction_rate_hz == 30.0
+    """The slow part runs at ≤ correction_rate_hz (20 Hz by default) whatever the sample rate."""
+    assert TiltParams().correction_rate_hz == 20.0
     assert [TiltEstimator(r).block for r in (20.0, 30.0, 100.0, 1000.0 / 3.5, 1000.0)] == [
         1,
-        1,
-        4,
-        10,
-        34,
+        2,
+        5,
+        15,
+        50,
     ]
     assert TiltEstimator(200.0, TiltParams(correction_rate_hz=200.0)).block == 1
     with pytest.raises(ValueError):
@@ -343,12 +343,15 @@ def test_two_rate_form_matches_every_sample_form() -> None:
     fast = estimate_orientation(
         acc, gyr, rate_hz, TiltParams(correction_rate_hz=rate_hz, motion_bias_estimation=False)
     )
-    blocks = estimate_orientation(acc, gyr, rate_hz, TiltParams(motion_bias_estimation=False))
+    four = TiltParams(correction_rate_hz=25.0)  # blocks of 4 samples at 100 Hz
+    blocks = estimate_orientation(
+        acc, gyr, rate_hz, TiltParams(correction_rate_hz=25.0, motion_bias_estimation=False)
+    )
     assert angle_deg(up_of(fast[late]), up[late]).max() < 1.0  # it really tracks the rocking
     assert angle_deg(up_of(blocks[late]), up_of(fast[late])).max() < 0.04
     # Dropped accelerometer readings (every 7th): the block means use the valid ones.
     acc[::7] = 0.0
-    blocks = estimate_orientation(acc, gyr, rate_hz)
+    blocks = estimate_orientation(acc, gyr, rate_hz, four)
     assert angle_deg(up_of(blocks[late]), up[late]).max() < 1.0
 
 

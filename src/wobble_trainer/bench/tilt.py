@@ -313,17 +313,23 @@ def summarise(results: Sequence[TrialResult], names: Sequence[str]) -> dict[str,
 
 
 def time_estimators(
-    data_dir: Path, estimators: Sequence[Estimator], n: int = 5000
+    data_dir: Path, estimators: Sequence[Estimator], n: int = 5000, rate_hz: float | None = None
 ) -> dict[str, float]:
-    """µs per sample of each per-sample update, on ``n`` samples of the first trial's movement."""
+    """µs per sample of each per-sample update, on ``n`` samples of the first trial's movement
+    (with each estimator set to ``rate_hz``, the recording's own rate by default: the cost of
+    ours depends on the rate, since its slow part runs at a fixed rate)."""
     path = sorted(data_dir.glob("*.npz"))[0]
     with np.load(path) as d:
         movement = np.flatnonzero(d["movement"])
         start = int(movement[0]) if len(movement) else 0
         acc = np.asarray(d["acc"][start : start + n], float)
         gyr = np.asarray(d["gyr"][start : start + n], float)
-        rate = float(d["rate"])
+        rate = float(d["rate"]) if rate_hz is None else rate_hz
     return time_calls({est.name: est.timing(acc, gyr, rate) for est in estimators})
+
+
+OTHER_RATES_HZ = (100.0, 1000.0)
+"""Rates the per-sample cost is also measured at: the slowest and fastest the trainer uses."""
 
 
 # -- the simulator -------------------------------------------------------------------------------
@@ -450,6 +456,9 @@ def run(args: argparse.Namespace) -> int:
     results = run_recordings(data_dir, estimators)
     summary = summarise(results, names)
     timing = time_estimators(data_dir, estimators)
+    timing_at = {
+        rate: time_estimators(data_dir, estimators, rate_hz=rate) for rate in OTHER_RATES_HZ
+    }
     sim = (
         []
         if getattr(args, "no_sim", False)
@@ -477,6 +486,7 @@ def run(args: argparse.Namespace) -> int:
             "summary": summary,
             "us_per_sample": timing,
             "time_ratio_to_vqf": ratio,
+            "us_per_sample_at_rate_hz": {f"{r:g}": t for r, t in timing_at.items()},
             "simulator": sim,
             "verdict": verdict,
         }
@@ -491,6 +501,10 @@ def run(args: argparse.Namespace) -> int:
     rows.append(["us/sample"] + [_fmt(timing[n], 2) for n in names])
     if ratio:
         rows.append(["x vqf time"] + [_fmt(ratio[n], 1) for n in names])
+    for rate, t in timing_at.items():
+        rows.append([f"us/sample set to {rate:g} Hz"] + [_fmt(t[n], 2) for n in names])
+        if "vqf" in t:
+            rows.append([f"x vqf time at {rate:g} Hz"] + [_fmt(t[n] / t["vqf"], 1) for n in names])
     print(format_table(["trial"] + names, rows))
     if verdict:
         print(

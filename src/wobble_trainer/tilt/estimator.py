@@ -96,13 +96,14 @@ class TiltParams:
     coning_correction: bool = True
     """Second-order (two-sample) coning term in the gyro integration: the rotation vector of a
     step gets (Ts²/12)·ω_prev×ω, the error of assuming a fixed axis over the step."""
-    correction_rate_hz: float = 30.0
+    correction_rate_hz: float = 20.0
     """Highest rate of the slow part (rest detection, gravity low-pass, inclination correction,
     gyro bias), Hz: it runs once per block of ``ceil(rate_hz / correction_rate_hz)`` samples, on
     the block's means, while the gyroscope is integrated every sample. Its filters have time
-    constants of 0.5-4 s (cut-offs ≤ 0.5 Hz), so 30 Hz loses nothing: measured on BROAD
-    (285.7 Hz) and in simulation (200 Hz), 25-100 Hz and every sample give mean errors within
-    0.002° of each other; and the per-sample cost is then mostly the gyro integration."""
+    constants of 0.5-4 s (cut-offs ≤ 0.5 Hz), so 20 Hz loses nothing measurable: on BROAD
+    (285.7 Hz) 20, 25-100 Hz and every sample give mean errors within 0.003° of each other;
+    and the per-sample cost is then mostly the gyro integration (20 rather than 30 Hz keeps a
+    100 Hz IMU within 8× VQF's cost too)."""
     skip_alignment_in_bias: bool = True
     """Give the bias filter no measurement from the first inclination correction after a
     (re)start: it is the initial alignment (from the identity to the measured tilt), not a gyro
