@@ -131,3 +131,39 @@ def test_long_press_menu_goes_home(app_context):
     app.push(SafetyScene(app))
     app.scene.command(Command.MENU)
     assert isinstance(app.scene, StartScene)
+
+
+def test_menu_entries_besides_activities_open_their_screens(app_context, tmp_path):
+    from wobble_trainer.app.protocols import ProtocolMenuScene
+    from wobble_trainer.app.scenes.export import ExportScene
+    from wobble_trainer.app.scenes.history import HistoryScene
+    from wobble_trainer.app.scenes.profiles import ProfileSelectScene
+    from wobble_trainer.app.scenes.programme import TodayPlanScene
+    from wobble_trainer.storage import open_database
+
+    with open_database(tmp_path / "db") as db:
+        app = app_context
+        app.db = db
+        menu = ActivityMenuScene(app)
+        app.push(menu)
+        for title, kind in (
+            ("Today's plan", TodayPlanScene),
+            ("Clinical tests", ProtocolMenuScene),
+            ("My progress", HistoryScene),
+            ("Switch person", ProfileSelectScene),
+            ("Export to USB", ExportScene),
+        ):
+            menu.menu.touch(menu.options.index(title))
+            drive(app, 0.02, lambda t: (0.0, 0.0))
+            assert isinstance(app.scene, kind), title
+            assert_renders(app.scene)
+            app.pop()
+
+
+def test_in_kiosk_mode_the_patient_menu_has_no_export(app_context, tmp_path):
+    from wobble_trainer.storage import open_database
+
+    with open_database(tmp_path / "db") as db:
+        app_context.db = db
+        app_context.kiosk = object()
+        assert "Export to USB" not in ActivityMenuScene(app_context).options

@@ -193,7 +193,15 @@ def _progress(app: AppContext) -> None:
 def _switch_person(app: AppContext) -> None:
     from wobble_trainer.app.scenes.profiles import ProfileSelectScene
 
-    app.push(ProfileSelectScene(app, allow_back=True))
+    # In a clinic, creating or editing profiles needs the clinician's PIN.
+    gate = app.kiosk.gate if app.kiosk is not None else None
+    app.push(ProfileSelectScene(app, allow_back=True, clinician_gate=gate))
+
+
+def _export(app: AppContext) -> None:
+    from wobble_trainer.app.scenes.export import ExportScene
+
+    app.push(ExportScene(app))
 
 
 MORE_ENTRIES: tuple[tuple[str, str, Callable[[AppContext], None], bool], ...] = (
@@ -201,8 +209,10 @@ MORE_ENTRIES: tuple[tuple[str, str, Callable[[AppContext], None], bool], ...] = 
     ("Clinical tests", "Standard balance tests, run with a clinician", _clinical_tests, False),
     ("My progress", "Charts of your sessions over the weeks", _progress, True),
     ("Switch person", "Choose who is training", _switch_person, True),
+    ("Export to USB", "Sessions and reports to a USB stick", _export, True),
 )
-"""Menu entries besides the activities: (title, description, action, needs the database)."""
+"""Menu entries besides the activities: (title, description, action, needs the database).
+In kiosk mode export is in the clinician menu only (it reaches everybody's data)."""
 
 
 class ActivityMenuScene(MenuScene):
@@ -216,7 +226,11 @@ class ActivityMenuScene(MenuScene):
             return (MENU_ORDER.index(activity.name) if known else len(MENU_ORDER), activity.name)
 
         self.activities = sorted(ACTIVITIES.values(), key=rank)
-        self.more = [e for e in MORE_ENTRIES if app.db is not None or not e[3]]
+        self.more = [
+            e
+            for e in MORE_ENTRIES
+            if (app.db is not None or not e[3]) and not (app.kiosk is not None and e[2] is _export)
+        ]
         self.options = [a.title for a in self.activities] + [e[0] for e in self.more]
         super().__init__(app)
 
