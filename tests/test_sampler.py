@@ -294,3 +294,19 @@ def test_sim_fifo_overflow_is_a_gap(chip, clock):
     assert core.stats.gaps == 1
     assert core.stats.lost_samples > 0
     assert np.all(np.diff(s["t"]) > 0)
+
+
+def test_stamps_far_from_the_clock_are_resynced_without_a_gap(clock):
+    core, chip = make(clock)
+    run(core, clock, 1.0)
+    # The chip kept its count but the clock jumped (the host was suspended for a second while
+    # the chip was stopped): the stamps are now far behind.
+    chip.running = False
+    clock.advance(1.0)
+    chip.running = True
+    chip.started_at = clock.now() - chip.produced / chip.odr
+    s = run(core, clock, 0.5)
+    assert core.stats.resyncs == 1
+    assert core.stats.gaps == 0 and core.stats.lost_samples == 0
+    assert np.all(np.diff(s["t"]) > 0)
+    assert abs(s["t"][-1] - clock.now()) < 0.05

@@ -234,9 +234,9 @@ class SamplerCore:
         assert tb is not None and self.config is not None
         offset = t_read - newest_stamp  # ≥ 0 and small when the stamps follow the chip
         if abs(offset) > RESYNC_OFFSET_S:
+            # The stamps ran away from the clock (the host was suspended, say). No sample is
+            # missing, so this is a resync, not a gap.
             self.stats.resyncs += 1
-            self._mark_interruption()
-            self._pending_gap_from = None  # stamps jump, but no sample is missing
             self._anchor(t_read, tb.period)
             return
         tb.window_min_offset = min(tb.window_min_offset, offset)
