@@ -32,6 +32,30 @@ def app_context(tmp_path):
     )
 
 
+class SteadyReader:
+    """Raw samples at 100 Hz, 1 per logic step (what the app's ring would hold): a level board."""
+
+    def __init__(self):
+        self.t = 0.0
+
+    def read_new(self):
+        from wobble_trainer.sampling.samples import make_samples
+
+        self.t += 0.01
+        return make_samples(np.array([self.t]), np.array([[0.0, 0.0, 9.81]]), np.zeros((1, 3)))
+
+
+@pytest.fixture
+def app_with_db(app_context, tmp_path):
+    """``app_context`` with a real database and a raw-sample stream, for stored sessions."""
+    from wobble_trainer.storage import open_database
+
+    with open_database(tmp_path / "db") as db:
+        app_context.db = db
+        app_context.sample_reader = SteadyReader
+        yield app_context
+
+
 def board_angles(pitch_deg: float, roll_deg: float):
     """BoardAngles of a pitch and roll in degrees (through the one conversion)."""
     from wobble_trainer.tilt.board_angles import angles_from_up, up_from_pitch_roll

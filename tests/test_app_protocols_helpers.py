@@ -9,13 +9,10 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
-import pytest
 from conftest import board_angles
 
 from wobble_trainer.app.protocols.base import Phase, ProtocolRunner
 from wobble_trainer.app.scene import LOGIC_DT, Tick
-from wobble_trainer.sampling.samples import make_samples
-from wobble_trainer.storage import open_database
 from wobble_trainer.tilt.stream import ANGLE_DTYPE
 
 Script = Callable[[float], "tuple[float, float] | None"]
@@ -61,22 +58,3 @@ class Driver:
     def finish_trial(self, runner: ProtocolRunner, script: Script = level) -> None:
         count = len(runner.results)
         self.until(lambda: len(runner.results) > count, script)
-
-
-class SteadyReader:
-    """Raw samples at 100 Hz, 1 per logic step (what the app's ring would hold)."""
-
-    def __init__(self):
-        self.t = 0.0
-
-    def read_new(self):
-        self.t += 0.01
-        return make_samples(np.array([self.t]), np.array([[0.0, 0.0, 9.81]]), np.zeros((1, 3)))
-
-
-@pytest.fixture
-def app_with_db(app_context, tmp_path):
-    with open_database(tmp_path / "db") as db:
-        app_context.db = db
-        app_context.sample_reader = SteadyReader
-        yield app_context

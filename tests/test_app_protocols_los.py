@@ -3,7 +3,7 @@ import random
 
 import pytest
 from conftest import assert_renders, autopilot_script
-from test_app_protocols_helpers import Driver, app_with_db  # noqa: F401
+from test_app_protocols_helpers import Driver
 
 from wobble_trainer.app.protocols.base import Phase, ProtocolResultsScene
 from wobble_trainer.app.protocols.limits_of_stability import (

@@ -1,6 +1,6 @@
 import pytest
 from conftest import assert_renders
-from test_app_protocols_helpers import Driver, app_with_db  # noqa: F401
+from test_app_protocols_helpers import Driver
 
 from wobble_trainer.app.controls import Command
 from wobble_trainer.app.protocols.base import (

@@ -2,7 +2,7 @@ import math
 
 import pytest
 from conftest import assert_renders
-from test_app_protocols_helpers import Driver, app_with_db  # noqa: F401
+from test_app_protocols_helpers import Driver
 
 from wobble_trainer.app.protocols.base import Phase, ProtocolResultsScene
 from wobble_trainer.app.protocols.postural_stability import (

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 from conftest import assert_renders, autopilot_script
-from test_app_protocols_helpers import Driver, app_with_db  # noqa: F401
+from test_app_protocols_helpers import Driver
 
 from wobble_trainer.app.protocols.ankle_rom import (
     AnkleRom,

@@ -2,7 +2,7 @@ from datetime import date
 
 import pytest
 from conftest import assert_renders
-from test_app_protocols_helpers import Driver, app_with_db  # noqa: F401
+from test_app_protocols_helpers import Driver
 
 from wobble_trainer.app.protocols.base import COUNTDOWN_S, READY_HOLD_S, Phase, ProtocolResultsScene
 from wobble_trainer.app.protocols.single_leg_stance import (

@@ -45,6 +45,7 @@ from wobble_trainer.app.layout import (
     ACCENT,
     BACKGROUND,
     GREEN,
+    HIGHLIGHT,
     MUTED,
     PANEL,
     RED,
@@ -620,7 +621,7 @@ def draw_button(
 ) -> None:
     """A touch button: a rounded panel, framed when highlighted, greyed when disabled."""
     m = layout.margin
-    fill = (70, 84, 120) if highlighted else PANEL
+    fill = HIGHLIGHT if highlighted else PANEL
     if not enabled:
         fill = (28, 32, 44)
     pygame.draw.rect(surface, fill, rect, border_radius=m // 2 + 2)

@@ -12,6 +12,8 @@ import pygame
 
 BACKGROUND = (18, 22, 34)
 PANEL = (34, 42, 62)
+HIGHLIGHT = (70, 84, 120)
+"""Fill of the option or button a lean, key or tap would choose."""
 TEXT = (236, 240, 248)
 MUTED = (150, 160, 180)
 ACCENT = (255, 196, 60)

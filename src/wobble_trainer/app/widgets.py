@@ -7,7 +7,7 @@ import math
 import pygame
 
 from wobble_trainer.app.controls import Command, LeanMenu
-from wobble_trainer.app.layout import ACCENT, GREEN, MUTED, PANEL, RED, TEXT, Layout
+from wobble_trainer.app.layout import ACCENT, GREEN, HIGHLIGHT, MUTED, PANEL, RED, TEXT, Layout
 from wobble_trainer.tilt.board_angles import BoardAngles
 
 
@@ -66,6 +66,29 @@ def draw_progress_ring(
     pygame.draw.arc(surface, color, rect, start, math.pi / 2, max(3, radius // 6))
 
 
+def draw_choice(
+    surface: pygame.Surface,
+    layout: Layout,
+    rect: pygame.Rect,
+    chosen: bool,
+    menu: LeanMenu | None = None,
+    *,
+    ring_at: tuple[int, int] | None = None,
+    ring_radius: int | None = None,
+) -> None:
+    """An option's panel: highlighted and framed when ``chosen``, with the dwell ring (at the
+    right end, or at ``ring_at``) while the person holds a forward lean on it."""
+    m = layout.margin
+    pygame.draw.rect(surface, HIGHLIGHT if chosen else PANEL, rect, border_radius=m)
+    if not chosen:
+        return
+    pygame.draw.rect(surface, ACCENT, rect, max(3, m // 3), border_radius=m)
+    if menu is not None and menu.holding is Command.SELECT:
+        size = layout.body_size
+        center = ring_at or (rect.right - size, rect.centery)
+        draw_progress_ring(surface, center, ring_radius or size // 2, menu.progress)
+
+
 def draw_lean_menu(
     surface: pygame.Surface,
     layout: Layout,
@@ -99,14 +122,9 @@ def draw_lean_menu(
         rects = [pygame.Rect(m + i * (w + m), top, w, h) for i in range(n)]
     for rect, i in zip(rects, shown, strict=True):
         text = options[i]
-        chosen = i == menu.highlight
-        pygame.draw.rect(surface, (70, 84, 120) if chosen else PANEL, rect, border_radius=m)
-        if chosen:
-            pygame.draw.rect(surface, ACCENT, rect, max(3, m // 3), border_radius=m)
+        draw_choice(surface, layout, rect, i == menu.highlight, menu)
         layout.text(surface, text, size, rect.center)
         buttons.append((rect, _choose(menu, i)))
-        if chosen and menu.holding is Command.SELECT:
-            draw_progress_ring(surface, (rect.right - size, rect.centery), size // 2, menu.progress)
     # Arrows at the right end of the first and last rows when the list goes on.
     arrow = max(6, size // 4)
     if shown and shown[0] > 0:

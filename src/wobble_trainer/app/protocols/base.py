@@ -40,6 +40,7 @@ from wobble_trainer.app.layout import (
     ACCENT,
     BACKGROUND,
     GREEN,
+    HIGHLIGHT,
     MUTED,
     PANEL,
     RED,
@@ -50,6 +51,7 @@ from wobble_trainer.app.scene import Activity, AppContext, Scene, Tick
 from wobble_trainer.app.scenes.menus import AUTOPILOT_LEAN, MenuScene
 from wobble_trainer.app.session_log import SessionLog
 from wobble_trainer.app.widgets import (
+    draw_choice,
     draw_pause_veil,
     draw_progress_ring,
     draw_tilt_view,
@@ -896,9 +898,7 @@ class ProtocolSettingsScene(Scene):
         for i, row in enumerate(self.fields):
             rect = pygame.Rect(left, y + i * (h + m // 3), width, h)
             chosen = i == self.row
-            pygame.draw.rect(
-                surface, (70, 84, 120) if chosen else PANEL, rect, border_radius=m // 2
-            )
+            pygame.draw.rect(surface, HIGHLIGHT if chosen else PANEL, rect, border_radius=m // 2)
             font = layout.font(size)
             label = font.render(row.label, True, TEXT)
             surface.blit(label, label.get_rect(midleft=(rect.x + m, rect.centery)))
@@ -915,17 +915,10 @@ class ProtocolSettingsScene(Scene):
             layout.text(surface, value, vsize, ((minus.right + plus.x) // 2, rect.centery), ACCENT)
         start = pygame.Rect(0, 0, max(layout.body_size * 5, layout.width // 3), start_h)
         start.midbottom = (layout.width // 2, layout.height - 2 * m - size)
-        pygame.draw.rect(surface, (70, 84, 120), start, border_radius=m)
-        pygame.draw.rect(surface, ACCENT, start, max(3, m // 3), border_radius=m)
+        ring = (start.right + layout.body_size, start.centery)
+        draw_choice(surface, layout, start, True, self.menu, ring_at=ring)
         layout.text(surface, "Start", layout.body_size, start.center)
         self.buttons.append((start, Command.SELECT))
-        if self.menu.holding is Command.SELECT:
-            draw_progress_ring(
-                surface,
-                (start.right + layout.body_size, start.centery),
-                layout.body_size // 2,
-                self.menu.progress,
-            )
         hint = (
             "Lean forward and hold to start"
             if self.menu.armed
@@ -991,17 +984,10 @@ class ProtocolResultsScene(MenuScene):
         note_box.top = notes_top
         for note in self.notes:
             note_box.top += layout.wrapped(surface, note, note_size, note_box, MUTED)
-        pygame.draw.rect(surface, (70, 84, 120), done, border_radius=m)
-        pygame.draw.rect(surface, ACCENT, done, max(3, m // 3), border_radius=m)
+        ring = (done.right + layout.body_size, done.centery)
+        draw_choice(surface, layout, done, True, self.menu, ring_at=ring)
         layout.text(surface, self.options[0], layout.body_size, done.center)
         self.buttons.append((done, lambda: self.menu.touch(0)))
-        if self.menu.holding is Command.SELECT:
-            draw_progress_ring(
-                surface,
-                (done.right + layout.body_size, done.centery),
-                layout.body_size // 2,
-                self.menu.progress,
-            )
         hint = (
             "Lean forward and hold, or tap Done"
             if self.menu.armed

@@ -39,7 +39,7 @@ from wobble_trainer.app.layout import (
 )
 from wobble_trainer.app.scene import AppContext, Scene, Tick
 from wobble_trainer.app.scenes.menus import lean_menu_command, lean_menu_step
-from wobble_trainer.app.widgets import draw_progress_ring
+from wobble_trainer.app.widgets import draw_choice
 from wobble_trainer.storage import StorageError
 from wobble_trainer.storage.profiles import (
     INJURED_SIDES,
@@ -122,10 +122,8 @@ def draw_option_list(
     first = min(max(0, menu.highlight - visible // 2), max(0, n - visible))
     for slot, i in enumerate(range(first, min(n, first + visible))):
         rect = pygame.Rect(area.left, area.top + slot * row_h, area.width, row_h - m // 2)
-        chosen = i == menu.highlight
-        pygame.draw.rect(surface, (70, 84, 120) if chosen else PANEL, rect, border_radius=m)
-        if chosen:
-            pygame.draw.rect(surface, ACCENT, rect, max(3, m // 3), border_radius=m)
+        draw_choice(surface, layout, rect, i == menu.highlight, menu,
+                    ring_radius=rect.height // 3)  # fmt: skip
         color = colors[i] if colors else TEXT
         size = min(
             fit_size(layout, line, min(body, rect.height * 3 // 4), text_w) for line in lines[i]
@@ -135,13 +133,6 @@ def draw_option_list(
         for k, line in enumerate(lines[i]):
             layout.text(surface, line, size, (rect.centerx, y0 + k * step), color)
         buttons.append((rect, _toucher(menu, i)))
-        if chosen and menu.holding is Command.SELECT:
-            draw_progress_ring(
-                surface,
-                (rect.right - layout.body_size, rect.centery),
-                rect.height // 3,
-                menu.progress,
-            )
     # Arrows when rows are hidden above or below.
     half = max(6, m)
     if first > 0:
