@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import copy
 import math
+from typing import Any
 
 import numpy as np
 import pytest
@@ -378,3 +380,114 @@ def test_slow_two_leg_sway_of_a_skilled_person_is_not_taken_for_rest() -> None:
     true_up = up_of(rec.truth.quaternion)
     err = angle_deg(up_of(q), true_up)[int(5 * 200) :]
     assert np.sqrt(np.mean(err**2)) < 0.1
+
+
+def _state_test_recording() -> tuple[np.ndarray, np.ndarray]:
+    """Rest with a gyro bias (the rest detector engages), then a person balancing (MPU-6050
+    errors), with a few dropped accelerometer readings: every branch of the state is used."""
+    from wobble_trainer.sim.board import PersonParams, simulate
+
+    rate_hz = 100.0
+    acc0, gyr0 = static((0.05, -0.1, 1.0), rate_hz, 4.0, gyro_bias=(0.01, -0.02, 0.005), noise=1.0)
+    rec = simulate(8.0, rate_hz, person=PersonParams(skill=0.5), seed=11)
+    acc = np.vstack([acc0, rec.acc])
+    gyr = np.vstack([gyr0, rec.gyr])
+    acc[[37, 420, 421, 700]] = 0.0
+    return acc, gyr
+
+
+def test_state_round_trip_through_json_continues_bit_for_bit() -> None:
+    """Snapshots (fresh, in the first block, mid-block, at rest, in motion) restored from JSON
+    give exactly (==) the same up, quaternion and bias as the original continuing."""
+    import json
+
+    from wobble_trainer.tilt.estimator import ESTIMATOR_VERSION
+
+    acc, gyr = _state_test_recording()
+    rate_hz = 100.0
+    est = TiltEstimator(rate_hz)
+    est.seed_gyro_bias((0.002, -0.001, 0.0), sigma_dps=0.7)
+    assert est.block == 5
+    rng = np.random.default_rng(2)
+    points = sorted({0, 1, 3, 151, 303, *rng.integers(5, len(acc) - 50, 5).tolist()})
+    assert any(p % est.block for p in points)  # mid-block
+    snaps: dict[int, str] = {}
+    outputs = []
+    for i in range(len(acc)):
+        if i in points:
+            snaps[i] = json.dumps(est.get_state(), allow_nan=False)
+        est.update_vec(acc[i], gyr[i])
+        outputs.append((est.up, est.quaternion, est.gyro_bias, est.at_rest, est.samples))
+    saw_rest = False
+    for i, text in snaps.items():
+        state = json.loads(text)
+        assert state["version"] == ESTIMATOR_VERSION
+        restored = TiltEstimator.from_state(state)
+        assert restored.get_state() == state
+        for j in range(i, len(acc)):
+            restored.update_vec(acc[j], gyr[j])
+            got = (
+                restored.up,
+                restored.quaternion,
+                restored.gyro_bias,
+                restored.at_rest,
+                restored.samples,
+            )
+            assert got == outputs[j], (i, j)
+            saw_rest |= restored.at_rest
+    assert saw_rest
+
+
+def test_state_is_a_deep_copy() -> None:
+    """A state taken is not changed by the estimator running on, nor the estimator by edits to
+    the state, nor a restored estimator by edits to the state it came from."""
+    acc, gyr = _state_test_recording()
+    est = TiltEstimator(100.0)
+    est.update_batch(acc[:12], gyr[:12])  # inside the low-passes' warm-up: sums in use
+    state = est.get_state()
+    frozen = copy.deepcopy(state)
+    est.update_batch(acc[12:300], gyr[12:300])
+    assert state == frozen
+    restored = TiltEstimator.from_state(state)
+    before = restored.get_state()
+    state["state"]["acc_lp"]["sums"][0] += 1.0
+    state["state"]["q"][0] = 0.5
+    state["params"]["tau_min_s"] = 1.0
+    assert restored.get_state() == before
+    again = TiltEstimator.from_state(frozen)
+    after = est.get_state()
+    again.update_batch(acc[12:300], gyr[12:300])
+    assert again.get_state() == after
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (lambda s: s.update(version="tilt-0"), "version"),
+        (lambda s: s.pop("params"), "params"),
+        (lambda s: s["params"].pop("tau_gain"), "tau_gain"),
+        (lambda s: s["params"].update(adaptive_tau=1.0), "adaptive_tau"),
+        (lambda s: s["state"].pop("bias_cov"), "bias_cov"),
+        (lambda s: s["state"]["q"].append(0.0), "q"),
+        (lambda s: s["state"].update(at_rest="no"), "at_rest"),
+        (lambda s: s["state"].update(block_left=9), "block position"),
+        (lambda s: s["state"]["rest_gyr_lp"].update(n_init=3), "n_init"),
+        (lambda s: s["state"]["acc_lp"].update(x1="abc"), "acc_lp.x1"),
+        (lambda s: s.update(rate_hz="fast"), "rate_hz"),
+    ],
+)
+def test_state_that_cannot_be_restored_is_refused_clearly(edit: Any, message: str) -> None:
+    est = TiltEstimator(100.0)
+    acc, gyr = static((0.0, 0.0, 1.0), 100.0, 1.0, noise=1.0)
+    est.update_batch(acc, gyr)
+    state = est.get_state()
+    edit(state)
+    with pytest.raises(ValueError, match=message):
+        TiltEstimator.from_state(state)
+
+
+def test_non_finite_state_is_refused_when_taken() -> None:
+    est = TiltEstimator(100.0)
+    est.update(0.0, 0.0, G, math.nan, 0.0, 0.0)
+    with pytest.raises(ValueError, match="not finite"):
+        est.get_state()

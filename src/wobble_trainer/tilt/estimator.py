@@ -48,15 +48,22 @@ filters unrolled and the state in locals where it is hot.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from wobble_trainer.units import DEG
 
-__all__ = ["TiltParams", "TiltEstimator", "estimate_orientation"]
+__all__ = ["ESTIMATOR_VERSION", "TiltParams", "TiltEstimator", "estimate_orientation"]
+
+ESTIMATOR_VERSION = "tilt-2"
+"""Identity of the algorithm: bumped by every change that alters any output of
+:class:`TiltEstimator` for the same parameters and samples. A saved :meth:`TiltEstimator.get_state`
+restores only into the same version, because only then does it reproduce the angles bit for bit."""
 
 _INV_DEG = 1.0 / DEG
 
@@ -297,6 +304,81 @@ def _lp14(lp: _LowPass, b0: float, a1: float, a2: float, x: tuple[float, ...]) -
     return y
 
 
+_STATE_FIELDS: tuple[tuple[str, str, Any], ...] = (
+    # (key in the state, attribute, vector length or scalar type)
+    ("q", "_q", 4),
+    ("q_acc", "_qa", 4),
+    ("q_block_start", "_q_start", 4),
+    ("bias", "_bias", 3),
+    ("bias_cov", "_P", 9),
+    ("seed_bias", "_seed", 3),
+    ("seed_var", "_seed_var", float),
+    ("prev_rate", "_prev_rate", 3),
+    ("rate_mean_dps", "_rate_mean", float),
+    ("dist_ms2_sq", "_dist_ms", float),
+    ("tau_s", "_tau", float),
+    ("rest_t", "_rest_t", float),
+    ("at_rest", "_at_rest", bool),
+    ("aligned", "_aligned", bool),
+    ("sum_ex", "_sex", float),
+    ("sum_ey", "_sey", float),
+    ("sum_ez", "_sez", float),
+    ("sum_aa", "_saa", float),
+    ("dropped", "_dropped", int),
+    ("block_len", "_len", int),
+    ("block_left", "_left", int),
+    ("done", "_done", int),
+)
+"""Every mutable attribute of :class:`TiltEstimator` except the low-passes (below)."""
+
+_LOWPASS_FIELDS: tuple[tuple[str, str], ...] = (
+    ("acc_lp", "_acc_lp"),
+    ("rest_gyr_lp", "_rest_gyr_lp"),
+    ("rest_acc_lp", "_rest_acc_lp"),
+)
+
+
+def _check_finite(value: Any, where: str) -> None:
+    """Raise ValueError if a float anywhere in ``value`` is NaN or infinite."""
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise ValueError(f"estimator state: {where} is not finite ({value!r})")
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            _check_finite(v, f"{where}.{k}")
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            _check_finite(v, f"{where}[{i}]")
+
+
+def _state_float(d: dict[str, Any], key: str, prefix: str = "") -> float:
+    v = d.get(key)
+    if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
+        raise ValueError(f"estimator state: {prefix}{key} should be a finite number, got {v!r}")
+    return float(v)
+
+
+def _state_int(d: dict[str, Any], key: str, prefix: str = "") -> int:
+    v = d.get(key)
+    if isinstance(v, bool) or not isinstance(v, int):
+        raise ValueError(f"estimator state: {prefix}{key} should be an integer, got {v!r}")
+    return v
+
+
+def _state_bool(d: dict[str, Any], key: str, prefix: str = "") -> bool:
+    v = d.get(key)
+    if not isinstance(v, bool):
+        raise ValueError(f"estimator state: {prefix}{key} should be true or false, got {v!r}")
+    return v
+
+
+def _state_floats(d: dict[str, Any], key: str, n: int, prefix: str = "") -> tuple[float, ...]:
+    v = d.get(key)
+    if not isinstance(v, list) or len(v) != n:
+        raise ValueError(f"estimator state: {prefix}{key} should be a list of {n} numbers")
+    return tuple(_state_float({key: x}, key, prefix) for x in v)
+
+
 _sqrt = math.sqrt
 _sin = math.sin
 _cos = math.cos
@@ -459,6 +541,124 @@ class TiltEstimator:
     def block(self) -> int:
         """Samples per step of the slow part (1 when ``rate_hz`` ≤ ``correction_rate_hz``)."""
         return self._block
+
+    # -- saving and restoring the full state -------------------------------------------------
+
+    def get_state(self) -> dict[str, Any]:
+        """Everything needed to continue exactly from here, as JSON-ready plain data.
+
+        ``{"version", "rate_hz", "params", "state"}``: the algorithm's :data:`ESTIMATOR_VERSION`,
+        the sample rate, every :class:`TiltParams` field and every piece of mutable state
+        (orientation, inclination correction, bias and its covariance, the seed, the low-pass
+        histories with their warm-up counters and sums, the rest timer, the block sums and the
+        position in the block). All lists are fresh copies: changing the estimator afterwards
+        does not change a state already taken, nor the reverse. Floats survive ``json`` exactly
+        (it writes the shortest repr, which reads back to the same double), so
+        :meth:`from_state` of a JSON round trip continues bit for bit.
+
+        Raises ValueError if the state holds a non-finite number (a NaN or infinite reading was
+        fed in): such a state cannot be stored as JSON, and it would produce no angles anyway.
+        """
+        state: dict[str, Any] = {}
+        for key, attr, kind in _STATE_FIELDS:
+            value = getattr(self, attr)
+            state[key] = [float(v) for v in value] if isinstance(kind, int) else kind(value)
+        for key, attr in _LOWPASS_FIELDS:
+            lp: _LowPass = getattr(self, attr)
+            state[key] = {
+                "n_init": lp.n_init,
+                "n": lp.n,
+                "sums": [float(v) for v in lp.sums],
+                "x1": [float(v) for v in lp.x1],
+                "x2": [float(v) for v in lp.x2],
+                "y1": [float(v) for v in lp.y1],
+                "y2": [float(v) for v in lp.y2],
+            }
+        out = {
+            "version": ESTIMATOR_VERSION,
+            "rate_hz": self.rate_hz,
+            "params": {
+                k: v if isinstance(v, bool) else float(v)
+                for k, v in dataclasses.asdict(self.params).items()
+            },
+            "state": state,
+        }
+        _check_finite(out, "state")
+        return out
+
+    @classmethod
+    def from_state(cls, state: dict[str, Any]) -> TiltEstimator:
+        """An estimator that continues exactly where the one that gave ``state`` was.
+
+        ``state`` is what :meth:`get_state` returned (possibly through a JSON round trip). Fed
+        the same samples afterwards, the new estimator gives bit-for-bit the same outputs as the
+        original continuing. Raises ValueError, saying which field, if the state comes from
+        another estimator version or a field is missing or malformed.
+        """
+        if not isinstance(state, dict):
+            raise ValueError(f"estimator state must be a dict, got {type(state).__name__}")
+        version = state.get("version")
+        if version != ESTIMATOR_VERSION:
+            raise ValueError(
+                f"estimator state is from version {version!r}, this is {ESTIMATOR_VERSION!r}: "
+                "it cannot be continued exactly; recompute the angles from the raw samples"
+            )
+        rate_hz = _state_float(state, "rate_hz")
+        raw_params = state.get("params")
+        if not isinstance(raw_params, dict):
+            raise ValueError("estimator state: 'params' is missing or not a dict")
+        fields = {f.name: f for f in dataclasses.fields(TiltParams)}
+        if set(raw_params) != set(fields):
+            missing = sorted(set(fields) - set(raw_params))
+            extra = sorted(set(raw_params) - set(fields))
+            raise ValueError(f"estimator state: params missing {missing}, unknown {extra}")
+        kwargs: dict[str, Any] = {}
+        for name, f in fields.items():
+            default = f.default
+            if isinstance(default, bool):
+                kwargs[name] = _state_bool(raw_params, name, "params.")
+            else:
+                kwargs[name] = _state_float(raw_params, name, "params.")
+        est = cls(rate_hz, TiltParams(**kwargs))
+        body = state.get("state")
+        if not isinstance(body, dict):
+            raise ValueError("estimator state: 'state' is missing or not a dict")
+        for key, attr, kind in _STATE_FIELDS:
+            if isinstance(kind, int):
+                setattr(est, attr, _state_floats(body, key, kind))
+            elif kind is bool:
+                setattr(est, attr, _state_bool(body, key))
+            elif kind is int:
+                setattr(est, attr, _state_int(body, key))
+            else:
+                setattr(est, attr, _state_float(body, key))
+        for key, attr in _LOWPASS_FIELDS:
+            lp: _LowPass = getattr(est, attr)
+            raw = body.get(key)
+            if not isinstance(raw, dict):
+                raise ValueError(f"estimator state: '{key}' is missing or not a dict")
+            k = len(lp.sums)
+            n_init = _state_int(raw, "n_init", f"{key}.")
+            if n_init != lp.n_init:
+                raise ValueError(
+                    f"estimator state: {key}.n_init is {n_init}, the parameters give {lp.n_init}"
+                )
+            lp.n = _state_int(raw, "n", f"{key}.")
+            if not 0 <= lp.n <= lp.n_init:
+                raise ValueError(f"estimator state: {key}.n must be within 0..{lp.n_init}")
+            lp.sums = list(_state_floats(raw, "sums", k, f"{key}."))
+            lp.x1 = _state_floats(raw, "x1", k, f"{key}.")
+            lp.x2 = _state_floats(raw, "x2", k, f"{key}.")
+            lp.y1 = _state_floats(raw, "y1", k, f"{key}.")
+            lp.y2 = _state_floats(raw, "y2", k, f"{key}.")
+        if not (1 <= est._left <= est._len and est._len in (1, est._block)):
+            raise ValueError(
+                f"estimator state: block position {est._left}/{est._len} does not fit "
+                f"blocks of {est._block} samples"
+            )
+        if est._dropped < 0 or est._done < 0:
+            raise ValueError("estimator state: sample counters must be >= 0")
+        return est
 
     # -- the per-sample update ---------------------------------------------------------------
 
