@@ -81,31 +81,58 @@ def test_record_session_round_trip(db: Database, person) -> None:
     assert [tr.label for tr in trials] == ["test 1", "test 2", "test 3"]
     for tr, (t, acc, gyr) in zip(trials, traces, strict=True):
         np.testing.assert_array_equal(tr.t, t)  # float64 time base, exact
-        np.testing.assert_array_equal(tr.acc, acc.astype(np.float32))
-        np.testing.assert_array_equal(tr.gyr, gyr.astype(np.float32))
+        # float64 by default: the very values the live estimator took (exact replay)
+        np.testing.assert_array_equal(tr.acc, acc)
+        np.testing.assert_array_equal(tr.gyr, gyr)
         assert tr.acc.dtype == np.float64 and tr.acc.shape == (len(t), 3)
         assert tr.events[0]["type"] == "edge_touch"
     assert trials[1].started_at == T0 + timedelta(seconds=30)
     assert trials[0].duration_s == pytest.approx((len(traces[0][0]) - 1) / 1000.0)
 
 
-def test_float64_traces_are_exact(tmp_path: Path) -> None:
-    with Database(tmp_path / "x.sqlite3", trace_precision="float64") as db:
+def test_float32_traces_are_kept_to_float32(tmp_path: Path) -> None:
+    with Database(tmp_path / "x.sqlite3", trace_precision="float32") as db:
         guest = db.profiles.guest()
         s = db.sessions.start(guest.id, "game:maze")
         t, acc, gyr = _trace(3, 100)
         db.sessions.add_trial(s.id, t, acc, gyr)
         (tr,) = db.sessions.load_trace(s.id)
-        np.testing.assert_array_equal(tr.acc, acc)
-        np.testing.assert_array_equal(tr.gyr, gyr)
+        np.testing.assert_array_equal(tr.acc, acc.astype(np.float32))
+        np.testing.assert_array_equal(tr.gyr, gyr.astype(np.float32))
+        (length,) = db.query("SELECT length(trace) FROM trials")[0]
+        assert length == 100 * 32  # f8 t + 6 × f4
 
 
-def test_stored_trace_size_is_compact(db: Database, person) -> None:
+def test_stored_trace_size(db: Database, person) -> None:
     s = db.sessions.start(person.id, "test")
     t, acc, gyr = _trace(0, 1000)
     db.sessions.add_trial(s.id, t, acc, gyr)
     (length,) = db.query("SELECT length(trace) FROM trials")[0]
-    assert length == 1000 * 32  # f8 t + 6 × f4
+    assert length == 1000 * 56  # f8 t + 6 × f8
+
+
+def test_truth_and_analysis_record_round_trip(db: Database, person) -> None:
+    s = db.sessions.start(person.id, "test")
+    t, acc, gyr = _trace(0, 50)
+    truth = (np.linspace(0, 0.1, 50), np.linspace(0, -0.1, 50))
+    record = {"format": 1, "rate_hz": 1000.0, "estimator_state": {"x": [0.1, 1e-300]}}
+    db.sessions.add_trial(s.id, t, acc, gyr, analysis=record, truth=truth)
+    db.sessions.add_trial(s.id, t, acc, gyr)
+    first, second = db.sessions.load_trace(s.id)
+    assert first.analysis == record
+    np.testing.assert_array_equal(first.true_pitch, truth[0])
+    np.testing.assert_array_equal(first.true_roll, truth[1])
+    assert second.analysis is None and second.true_pitch is None
+
+
+def test_update_metrics_keeps_the_replaced_ones(db: Database, person) -> None:
+    s = db.sessions.start(person.id, "test")
+    db.sessions.finish(s.id, metrics={"osi": 1.0})
+    db.sessions.update_metrics(s.id, {"osi": 1.5}, "9.9")
+    again = db.sessions.get(s.id)
+    assert again.metrics == {"osi": 1.5} and again.metrics_software_version == "9.9"
+    (old,) = again.metrics_history
+    assert old["metrics"] == {"osi": 1.0} and old["software_version"] == __version__
 
 
 def test_trial_indices_continue_and_finished_session_refuses_trials(db: Database, person) -> None:

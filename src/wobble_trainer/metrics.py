@@ -55,6 +55,10 @@ ArrayLike: TypeAlias = Sequence[float] | np.ndarray
 CHI2_95_2DOF = -2.0 * math.log(0.05)
 """5.991464547…: the 95% quantile of χ² with 2 degrees of freedom (the "5.991" of the ellipse)."""
 
+METRICS_VERSION = "metrics-1"
+"""Bumped whenever a change alters a number :func:`compute` gives: stored metrics carry the
+analysis version (:data:`wobble_trainer.analysis.ANALYSIS_VERSION`) that includes it."""
+
 ZONE_UPPER_DEG = (5.0, 10.0, 15.0, 20.0)
 """Upper limits of the tilt bands (Biodex zones A-D, Arnold & Schmitz 1998)."""
 ZONE_KEYS = ("0-5", "5-10", "10-15", "15-20", ">20")

@@ -179,6 +179,8 @@ def run_app(args: argparse.Namespace) -> int:
             rng=random.Random(),
             records=Records(directory / "records.json"),
             sample_reader=feed.sample_reader,
+            tilt_state=feed.tilt_state,
+            tilt_rate_hz=feed.rate_hz,
             sound=sound,
             device=device,
             db=db,

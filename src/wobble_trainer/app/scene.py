@@ -65,16 +65,23 @@ class AppContext:
     """The clinical database (:class:`wobble_trainer.storage.Database`), when it could be opened."""
     profile: Any = None
     """Who is training (:class:`wobble_trainer.storage.Profile`); None: nobody chosen (guest)."""
-    angle_listeners: list[Callable[[Any], None]] = field(default_factory=list)
-    """Called once a frame with that frame's full-rate board angles (``ANGLE_DTYPE`` rows)."""
+    angle_listeners: list[Callable[[Any, Any], None]] = field(default_factory=list)
+    """Called once a frame with that frame's full-rate board angles (``ANGLE_DTYPE`` rows) and
+    the raw samples they came from (``SAMPLE_DTYPE`` rows, one per angle; None when the angles
+    do not come from the live stream, as in scene tests)."""
+    tilt_state: Callable[[], Any] | None = None
+    """The live estimator's full state now (:meth:`TiltStream.estimator_state`): stored with a
+    trial that starts with the next frame's samples, so it replays to the same angles."""
+    tilt_rate_hz: float | None = None
+    """The live stream's sample rate (Hz), which trial metrics use."""
     kiosk: Any = None
     """The clinic kiosk (:class:`wobble_trainer.app.kiosk.Kiosk`) when running as one."""
     device: Any = None
     """The IMU's :class:`~wobble_trainer.tilt.calibration.DeviceIdentity`, when known."""
 
-    def publish_angles(self, angles: Any) -> None:
+    def publish_angles(self, angles: Any, samples: Any = None) -> None:
         for listener in list(self.angle_listeners):
-            listener(angles)
+            listener(angles, samples)
 
     @property
     def edge_angles(self) -> EdgeAngles:

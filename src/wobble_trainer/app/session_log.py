@@ -1,20 +1,35 @@
 """Keeping what an activity or test measured: its raw samples, angles, events and metrics.
 
 A :class:`SessionLog` is opened by an activity when it starts. Between :meth:`begin_trial` and
-:meth:`end_trial` it collects every raw sample (for ``wobble recompute`` and exports) and every
-board angle at full rate (for the metrics) — fed once a frame by the app through
-:attr:`AppContext.angle_listeners`, so the estimator runs once for everyone. Each trial is stored
-in its own transaction when it ends, so a power cut loses at most the trial in progress. Without
-a database (or with a full disk) the session still runs; the problem is kept in :attr:`error`
-for the results screen.
+:meth:`end_trial` it collects every board angle at full rate and the raw samples the live
+estimator computed them from — both fed once a frame by the app through
+:attr:`AppContext.angle_listeners`, so the estimator runs once for everyone. At
+:meth:`begin_trial` it takes the estimator's full state (:attr:`AppContext.tilt_state`); that
+state, the samples, their gaps and the rows left out of the metrics are stored with the trial
+(:class:`wobble_trainer.analysis.TrialRecording`), so the stored trial replays to exactly the
+angles shown live, and every report shows the same numbers. Each trial is stored in its own
+transaction when it ends, so a power cut loses at most the trial in progress. Without a database
+(or with a full disk) the session still runs; the problem is kept in :attr:`error` for the
+results screen.
+
+Scene tests publish angles without samples; the log then reads raw samples from
+:attr:`AppContext.sample_reader` for storage (no exact replay: there is no live estimator).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
+from wobble_trainer.analysis import (
+    TrialAngles,
+    clip_ranges,
+    live_trial_angles,
+    nominal_rate_hz,
+    recording_for,
+)
 from wobble_trainer.app.scene import AppContext
 from wobble_trainer.sampling.samples import SAMPLE_DTYPE
 from wobble_trainer.storage import StorageError
@@ -34,8 +49,14 @@ class SessionLog:
         self._reader: Any = None
         self._samples: list[np.ndarray] = []
         self._angles: list[np.ndarray] = []
+        self._start_state: dict[str, Any] | None = None
         self.recording = False
         self.trials = 0
+        """Trials stored."""
+        self.ended = 0
+        """Trials ended (stored or not)."""
+        self.last_trial: TrialAngles | None = None
+        """The angles of the trial :meth:`end_trial` ended last (what its metrics come from)."""
 
     # -- lifecycle -------------------------------------------------------------------------
     def start(self) -> None:
@@ -58,20 +79,26 @@ class SessionLog:
             self.error = str(exc)
 
     def begin_trial(self) -> None:
-        """Start collecting samples and angles from now on."""
+        """Start collecting from the next frame on, remembering the estimator's state now."""
         self._samples.clear()
         self._angles.clear()
-        self._reader = self.app.sample_reader() if self.app.sample_reader else None
+        self._start_state = self.app.tilt_state() if self.app.tilt_state else None
+        self._reader = None
+        if self._start_state is None and self.app.sample_reader:
+            self._reader = self.app.sample_reader()
         if self._on_angles not in self.app.angle_listeners:
             self.app.angle_listeners.append(self._on_angles)
         self.recording = True
 
-    def _on_angles(self, angles: np.ndarray) -> None:
+    def _on_angles(self, angles: np.ndarray, samples: np.ndarray | None = None) -> None:
         if not self.recording:
             return
         if len(angles):
             self._angles.append(angles.copy())
-        if self._reader is not None:
+        if samples is not None and self._reader is None:
+            if len(samples):
+                self._samples.append(samples.copy())
+        elif self._reader is not None:
             new = self._reader.read_new()
             if len(new):
                 self._samples.append(new)
@@ -80,13 +107,44 @@ class SessionLog:
         """The angles collected in the trial so far."""
         return np.concatenate(self._angles) if self._angles else np.empty(0, dtype=ANGLE_DTYPE)
 
-    def end_trial(self, label: str = "", events: list[Any] | None = None) -> np.ndarray:
-        """Stop collecting, store the trial; returns its angles (``ANGLE_DTYPE``)."""
-        self._on_angles(np.empty(0, dtype=ANGLE_DTYPE))  # the samples of the last frame
+    def end_trial(
+        self,
+        label: str = "",
+        events: list[Any] | None = None,
+        excluded: Sequence[tuple[int, int]] = (),
+    ) -> np.ndarray:
+        """Stop collecting, store the trial; returns its angles (``ANGLE_DTYPE``).
+
+        ``excluded`` are row ranges [start, stop) of the trial the metrics leave out (pauses).
+        :attr:`last_trial` then holds the trial's :class:`TrialAngles`, whose
+        :func:`~wobble_trainer.analysis.trial_metrics` are the trial's numbers everywhere.
+        """
+        if self._reader is not None:
+            self._on_angles(np.empty(0, dtype=ANGLE_DTYPE))  # the samples of the last frame
         self.recording = False
         angles = self.trial_angles()
         samples = np.concatenate(self._samples) if self._samples else np.zeros(0, SAMPLE_DTYPE)
+        rate = self.app.tilt_rate_hz or nominal_rate_hz(angles["t"]) or 0.0
+        exact = self._start_state is not None and len(samples) == len(angles)
+        recording = recording_for(
+            samples, rate, self._start_state if exact else None, excluded
+        )
+        self.last_trial = (
+            live_trial_angles(
+                angles,
+                rate,
+                index=self.ended,
+                label=label,
+                excluded=clip_ranges(excluded, len(angles)),
+                samples=samples if exact else None,
+            )
+            if len(angles) and rate > 0
+            else None
+        )
         if self.session_id is not None and len(samples):
+            truth = None
+            if exact and np.all(np.isfinite(samples["true_pitch"])):
+                truth = (samples["true_pitch"], samples["true_roll"])
             try:
                 self.app.db.sessions.add_trial(
                     self.session_id,
@@ -95,11 +153,14 @@ class SessionLog:
                     samples["gyr"],
                     label=label,
                     events=events or [],
+                    analysis=recording.to_json() if rate > 0 else None,
+                    truth=truth,
                 )
                 self.trials += 1
             except StorageError as exc:
                 self.error = str(exc)
         self._samples.clear()
+        self.ended += 1
         return angles
 
     def finish(self, metrics: dict[str, Any] | None = None, events: list[Any] | None = None):

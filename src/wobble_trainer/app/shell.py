@@ -25,6 +25,7 @@ from wobble_trainer.app.layout import Layout
 from wobble_trainer.app.presence import PresenceDetector
 from wobble_trainer.app.scene import LOGIC_DT, AppContext, Tick
 from wobble_trainer.app.widgets import draw_pause_veil
+from wobble_trainer.sampling.samples import SAMPLE_DTYPE
 from wobble_trainer.tilt.board_angles import BoardAngles
 from wobble_trainer.tilt.calibration import Calibration
 from wobble_trainer.tilt.stream import ANGLE_DTYPE, TiltStream
@@ -67,6 +68,8 @@ class LiveAngles:
         self.last_sample_t: float | None = None
         self.new_angles = np.empty(0, dtype=ANGLE_DTYPE)
         """This frame's full-rate angles (for session logs)."""
+        self.new_samples = np.empty(0, dtype=SAMPLE_DTYPE)
+        """The raw samples of :attr:`new_angles`, one per angle."""
 
     def set_calibration(self, calibration: Calibration) -> None:
         self.stream = TiltStream(self.runner.ring.reader(), self.rate_hz, calibration)
@@ -74,9 +77,14 @@ class LiveAngles:
     def sample_reader(self) -> Any:
         return self.runner.ring.reader()
 
+    def tilt_state(self) -> dict[str, Any]:
+        """The live estimator's state now (what a trial starting next frame is replayed from)."""
+        return self.stream.estimator_state()
+
     def poll(self) -> BoardAngles | None:
         new = self.stream.update()
         self.new_angles = new
+        self.new_samples = self.stream.last_samples
         now = time.monotonic()
         if len(new):
             self._last_sample_at = now
@@ -255,7 +263,7 @@ class TrainerApp:
         """One frame: new angles, input, ``elapsed`` seconds of fixed-step logic, drawing, and
         the systemd notifications (tests call it with scripted ``elapsed``)."""
         self.angles = self.feed.poll()
-        self.app.publish_angles(self.feed.new_angles)
+        self.app.publish_angles(self.feed.new_angles, self.feed.new_samples)
         self.handle_events()
         self.steer_simulation()
         self.step_logic(elapsed)

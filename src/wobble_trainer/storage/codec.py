@@ -10,12 +10,14 @@
   what history queries and streaks count.
 * Raw traces: one trial's samples packed as a little-endian numpy structured array in one BLOB.
   ``t`` is float64 (seconds on the sampler's time base, which can be a large monotonic value that
-  float32 would round to milliseconds); ``acc`` (m/s²) and ``gyr`` (rad/s) are float32 by default:
-  its relative resolution, 6e-8, is over a thousand times finer than one LSB of a 16-bit MEMS
-  sensor at its smallest range, so it loses nothing measurable and halves the size (32 instead of
-  56 bytes per sample). The field names, dtypes and shapes go into ``trace_format`` next to it
-  and a CRC-32 of the bytes into ``trace_crc32``, so a reader never has to guess the layout and
-  can prove the bytes are the ones written.
+  float32 would round to milliseconds); ``acc`` (m/s²) and ``gyr`` (rad/s) are float64 by
+  default: exactly the values the live estimator took, so a stored trial replays to the very
+  angles the app showed (:mod:`wobble_trainer.analysis`); 56 bytes per sample. ``float32``
+  (32 bytes) remains readable and writable for archives where that does not matter. A simulated
+  trial also keeps the simulator's true board angles (``true_pitch``, ``true_roll``, rad, float64)
+  so its error can be reported. The field names, dtypes and shapes go into ``trace_format`` next
+  to it and a CRC-32 of the bytes into ``trace_crc32``, so a reader never has to guess the layout
+  and can prove the bytes are the ones written.
 """
 
 from __future__ import annotations
@@ -33,7 +35,10 @@ from wobble_trainer.storage.errors import StorageError
 
 TracePrecision = Literal["float32", "float64"]
 
-TRACE_UNITS = {"t": "s", "acc": "m/s^2", "gyr": "rad/s"}
+TRACE_UNITS = {"t": "s", "acc": "m/s^2", "gyr": "rad/s", "true_pitch": "rad", "true_roll": "rad"}
+
+TRUTH_FIELDS = ("true_pitch", "true_roll")
+"""Optional trace fields: the simulator's true board angles."""
 
 
 def jsonable(value: Any) -> Any:
@@ -100,12 +105,16 @@ def now() -> datetime:
     return datetime.now().astimezone()
 
 
-def trace_dtype(precision: TracePrecision) -> np.dtype:
-    """The packed dtype of one sample for a given sensor-value precision."""
+def trace_dtype(precision: TracePrecision, truth: bool = False) -> np.dtype:
+    """The packed dtype of one sample for a given sensor-value precision (with the simulator's
+    truth fields when ``truth``)."""
     if precision not in ("float32", "float64"):
         raise ValueError(f"trace precision must be 'float32' or 'float64', not {precision!r}")
     value = "<f4" if precision == "float32" else "<f8"
-    return np.dtype([("t", "<f8"), ("acc", value, (3,)), ("gyr", value, (3,))])
+    fields = [("t", "<f8"), ("acc", value, (3,)), ("gyr", value, (3,))]
+    if truth:
+        fields += [(name, "<f8") for name in TRUTH_FIELDS]
+    return np.dtype(fields)
 
 
 def _format_json(dtype: np.dtype) -> str:
@@ -126,9 +135,15 @@ def _dtype_from_format(text: str) -> np.dtype:
 
 
 def pack_trace(
-    t: np.ndarray, acc: np.ndarray, gyr: np.ndarray, precision: TracePrecision = "float32"
+    t: np.ndarray,
+    acc: np.ndarray,
+    gyr: np.ndarray,
+    precision: TracePrecision = "float64",
+    truth: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> tuple[str, bytes, int, int]:
-    """Pack one trial's samples: returns (trace_format JSON, blob, sample count, CRC-32)."""
+    """Pack one trial's samples: returns (trace_format JSON, blob, sample count, CRC-32).
+
+    ``truth`` is the simulator's (true pitch, true roll) in rad, one per sample, or None."""
     t = np.asarray(t, dtype=float)
     acc = np.asarray(acc, dtype=float)
     gyr = np.asarray(gyr, dtype=float)
@@ -138,11 +153,16 @@ def pack_trace(
             f"a trace needs t (n,), acc (n, 3) and gyr (n, 3); got t {t.shape}, "
             f"acc {acc.shape}, gyr {gyr.shape}"
         )
-    dtype = trace_dtype(precision)
+    if truth is not None and any(np.shape(v) != (n,) for v in truth):
+        raise ValueError(f"the true angles need one value per sample ({n})")
+    dtype = trace_dtype(precision, truth is not None)
     packed = np.empty(n, dtype=dtype)
     packed["t"] = t
     packed["acc"] = acc
     packed["gyr"] = gyr
+    if truth is not None:
+        for name, values in zip(TRUTH_FIELDS, truth, strict=True):
+            packed[name] = values
     blob = packed.tobytes()
     return _format_json(dtype), blob, n, zlib.crc32(blob)
 
@@ -151,6 +171,15 @@ def unpack_trace(
     format_json: str, blob: bytes, count: int, crc32: int, what: str
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The (t, acc, gyr) float64 arrays of a packed trace, after checking its length and CRC."""
+    fields = unpack_trace_fields(format_json, blob, count, crc32, what)
+    return fields["t"], fields["acc"], fields["gyr"]
+
+
+def unpack_trace_fields(
+    format_json: str, blob: bytes, count: int, crc32: int, what: str
+) -> dict[str, np.ndarray]:
+    """Every field of a packed trace as float64 arrays (``t``, ``acc``, ``gyr`` and the truth
+    fields when stored), after checking its length and CRC."""
     dtype = _dtype_from_format(format_json)
     if len(blob) != count * dtype.itemsize:
         raise StorageError(
@@ -163,8 +192,12 @@ def unpack_trace(
             "(restore it from a backup)"
         )
     packed = np.frombuffer(blob, dtype=dtype, count=count)
-    return (
-        packed["t"].astype(np.float64),
-        packed["acc"].astype(np.float64).reshape(count, 3),
-        packed["gyr"].astype(np.float64).reshape(count, 3),
-    )
+    out = {
+        "t": packed["t"].astype(np.float64),
+        "acc": packed["acc"].astype(np.float64).reshape(count, 3),
+        "gyr": packed["gyr"].astype(np.float64).reshape(count, 3),
+    }
+    for name in TRUTH_FIELDS:
+        if name in (dtype.names or ()):
+            out[name] = packed[name].astype(np.float64)
+    return out

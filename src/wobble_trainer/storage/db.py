@@ -113,7 +113,7 @@ class Database:
         self,
         path: str | Path,
         *,
-        trace_precision: TracePrecision = "float32",
+        trace_precision: TracePrecision = "float64",
         busy_timeout_s: float = BUSY_TIMEOUT_S,
     ) -> None:
         self.path = Path(path)

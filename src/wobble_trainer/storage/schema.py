@@ -19,11 +19,14 @@ that history and streaks use; JSON columns are checked with ``json_valid``)::
                  calibration (JSON text as given), edge_angles (JSON text as given),
                  software_version (that recorded it), metrics (JSON object or NULL),
                  metrics_software_version (that computed the metrics), events (JSON list),
-                 kept (0 for a guest session not yet kept)
+                 kept (0 for a guest session not yet kept),
+                 metrics_history (v3: JSON list of {metrics, software_version, replaced_at}
+                 that re-analyses replaced, oldest first)
     trials       id, session_id → sessions ON DELETE CASCADE, idx (0-based, unique per session),
                  label, started_at, ended_at, sample_count, trace_format (JSON: field names, dtypes
                  and shapes of one sample), trace (BLOB: sample_count packed little-endian
-                 samples), trace_crc32, events (JSON list)
+                 samples), trace_crc32, events (JSON list), analysis (v3: JSON, the
+                 live path's :class:`~wobble_trainer.analysis.TrialRecording`, or NULL)
     programme_assignments (v2)
                  id, profile_id → profiles ON DELETE CASCADE, programme_id, start_date (YYYY-MM-DD),
                  end_date (NULL while current), assigned_at, assigned_by, note
@@ -133,9 +136,23 @@ def _v1_to_v2(conn: sqlite3.Connection) -> None:
     )
 
 
+def _v2_to_v3(conn: sqlite3.Connection) -> None:
+    """One trial, one set of angles: what the live estimator knew when each trial began (so a
+    stored trial replays to the very angles shown live), and the metrics each re-analysis
+    replaced (a re-analysis is stored next to the original, never over it)."""
+    conn.execute(
+        "ALTER TABLE trials ADD COLUMN analysis TEXT "
+        "CHECK (analysis IS NULL OR json_valid(analysis))"
+    )
+    conn.execute(
+        "ALTER TABLE sessions ADD COLUMN metrics_history TEXT NOT NULL DEFAULT '[]' "
+        "CHECK (json_valid(metrics_history))"
+    )
+
+
 Migration = Callable[[sqlite3.Connection], None]
 
-MIGRATIONS: tuple[Migration, ...] = (_v0_to_v1, _v1_to_v2)
+MIGRATIONS: tuple[Migration, ...] = (_v0_to_v1, _v1_to_v2, _v2_to_v3)
 """``MIGRATIONS[k]`` upgrades a version-``k`` database to version ``k + 1``. Append only."""
 
 SCHEMA_VERSION = len(MIGRATIONS)

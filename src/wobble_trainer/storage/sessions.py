@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -38,7 +38,7 @@ from wobble_trainer.storage.codec import (
     pack_trace,
     parse_iso,
     to_json,
-    unpack_trace,
+    unpack_trace_fields,
 )
 from wobble_trainer.storage.errors import NotFoundError
 
@@ -77,6 +77,9 @@ class SessionRecord:
     kept: bool
     """False for a guest session that has been neither kept nor discarded yet."""
     trial_count: int
+    metrics_history: list[Any] = field(default_factory=list)
+    """The metrics that re-analyses replaced, oldest first: ``{"metrics", "software_version",
+    "replaced_at"}`` each (see :meth:`SessionStore.update_metrics`)."""
 
     @property
     def finished(self) -> bool:
@@ -106,6 +109,13 @@ class TrialRecord:
     gyr: np.ndarray
     """(n, 3) rad/s."""
     events: list[Any]
+    analysis: dict[str, Any] | None = None
+    """What the live path knew about the trial (:class:`wobble_trainer.analysis.TrialRecording`
+    as JSON); None for a trial recorded without it."""
+    true_pitch: np.ndarray | None = None
+    """(n,) rad: the simulator's true board pitch, for a simulated trial."""
+    true_roll: np.ndarray | None = None
+    """(n,) rad: the simulator's true board roll, for a simulated trial."""
 
     @property
     def sample_count(self) -> int:
@@ -134,6 +144,7 @@ def session_from_row(row: sqlite3.Row) -> SessionRecord:
         events=from_json(row["events"]),
         kept=bool(row["kept"]),
         trial_count=row["trial_count"],
+        metrics_history=from_json(row["metrics_history"]),
     )
 
 
@@ -201,15 +212,21 @@ class SessionStore:
         started_at: datetime | None = None,
         ended_at: datetime | None = None,
         events: Sequence[Any] | None = None,
+        analysis: Mapping[str, Any] | None = None,
+        truth: tuple[np.ndarray, np.ndarray] | None = None,
     ) -> int:
         """Store one finished trial in its own transaction; returns the trial id.
 
         ``t`` (n,) s, ``acc`` (n, 3) m/s², ``gyr`` (n, 3) rad/s — e.g. ``samples["t"]``,
         ``samples["acc"]``, ``samples["gyr"]`` of a sampler batch. The trial gets the next
         index in the session. ``events`` is a JSON-able list (edge touches, taps, ...).
+        ``analysis`` is the live path's record of the trial (JSON-able, see
+        :class:`wobble_trainer.analysis.TrialRecording`); ``truth`` the simulator's true
+        (pitch, roll) per sample in rad, for a simulated trial.
         """
-        fmt, blob, count, crc = pack_trace(t, acc, gyr, self._db.trace_precision)
+        fmt, blob, count, crc = pack_trace(t, acc, gyr, self._db.trace_precision, truth)
         events_text = to_json(_events_json(events, "trial events"), "trial events")
+        analysis_text = None if analysis is None else to_json(dict(analysis), "trial analysis")
         start_text = iso(started_at) if started_at else None
         end_text = iso(ended_at or now())
         with self._db.transaction(f"saving a trial of session {session_id}") as conn:
@@ -224,9 +241,10 @@ class SessionStore:
                 raise ValueError(f"session {session_id} is finished; start a new session")
             cur = conn.execute(
                 "INSERT INTO trials (session_id, idx, label, started_at, ended_at, sample_count, "
-                "trace_format, trace, trace_crc32, events) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "trace_format, trace, trace_crc32, events, analysis) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (session_id, row["next_idx"], label, start_text, end_text, count, fmt,
-                 sqlite3.Binary(blob), crc, events_text),
+                 sqlite3.Binary(blob), crc, events_text, analysis_text),
             )
             return cur.lastrowid  # type: ignore[return-value]
 
@@ -351,13 +369,25 @@ class SessionStore:
     def update_metrics(
         self, session_id: int, metrics: Mapping[str, Any], software_version: str
     ) -> None:
-        """Replace the session's metrics, recording which software version computed them."""
+        """Store a re-analysis: the new metrics become the session's, recording which software
+        version computed them, and the metrics they replace are appended to
+        :attr:`SessionRecord.metrics_history` with their own version (nothing is overwritten)."""
         text = to_json(dict(metrics), "metrics")
         with self._db.transaction(f"saving metrics of session {session_id}") as conn:
-            self._require(conn, session_id)
+            row = self._require(conn, session_id)
+            history = from_json(row["metrics_history"])
+            if row["metrics"] is not None:
+                history.append(
+                    {
+                        "metrics": from_json(row["metrics"]),
+                        "software_version": row["metrics_software_version"],
+                        "replaced_at": iso(now()),
+                    }
+                )
             conn.execute(
-                "UPDATE sessions SET metrics = ?, metrics_software_version = ? WHERE id = ?",
-                (text, software_version, session_id),
+                "UPDATE sessions SET metrics = ?, metrics_software_version = ?, "
+                "metrics_history = ? WHERE id = ?",
+                (text, software_version, to_json(history, "metrics history"), session_id),
             )
 
     # -- helpers -----------------------------------------------------------------------------
@@ -372,8 +402,8 @@ class SessionStore:
     @staticmethod
     def _trial_from_row(row: sqlite3.Row) -> TrialRecord:
         what = f"trial {row['idx'] + 1} of session {row['session_id']}"
-        t, acc, gyr = unpack_trace(row["trace_format"], row["trace"], row["sample_count"],
-                                   row["trace_crc32"], what)
+        fields = unpack_trace_fields(row["trace_format"], row["trace"], row["sample_count"],
+                                     row["trace_crc32"], what)
         return TrialRecord(
             id=row["id"],
             session_id=row["session_id"],
@@ -381,8 +411,11 @@ class SessionStore:
             label=row["label"],
             started_at=parse_iso(row["started_at"]),
             ended_at=parse_iso(row["ended_at"]),
-            t=t,
-            acc=acc,
-            gyr=gyr,
+            t=fields["t"],
+            acc=fields["acc"],
+            gyr=fields["gyr"],
             events=from_json(row["events"]),
+            analysis=from_json(row["analysis"]) if row["analysis"] is not None else None,
+            true_pitch=fields.get("true_pitch"),
+            true_roll=fields.get("true_roll"),
         )

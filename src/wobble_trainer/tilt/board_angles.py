@@ -327,8 +327,20 @@ class BoardFrame:
     # vectorised path -------------------------------------------------------------------------
 
     def to_board_array(self, v_sensor: np.ndarray) -> np.ndarray:
-        """(N, 3) sensor-frame vectors in the board frame."""
-        return np.asarray(v_sensor, dtype=float) @ self._matrix.T
+        """(N, 3) sensor-frame vectors in the board frame.
+
+        Written out element by element rather than as a matrix product: BLAS gives a row a
+        result that depends on how many rows it is multiplied with (blocking, FMA in the main
+        kernel but not at the edges), and a stored trial replayed in one piece must give the very
+        angles the live path computed frame by frame (:mod:`wobble_trainer.analysis`).
+        """
+        v = np.asarray(v_sensor, dtype=float)
+        x, y, z = v[..., 0], v[..., 1], v[..., 2]
+        m = self._matrix
+        out = np.empty(v.shape, dtype=float)
+        for row in range(3):
+            out[..., row] = x * m[row, 0] + y * m[row, 1] + z * m[row, 2]
+        return out
 
     def angles_array(self, q_sensor_to_earth: np.ndarray) -> BoardAnglesArray:
         """Board angles of (N, 4) sensor→earth quaternions."""

@@ -11,10 +11,12 @@ the accelerometer within a second, rather than integrating over a hole.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from wobble_trainer.sampling.ring import RingReader
+from wobble_trainer.sampling.samples import SAMPLE_DTYPE
 from wobble_trainer.tilt.board_angles import BoardAngles, BoardFrame
 from wobble_trainer.tilt.calibration import Calibration
 from wobble_trainer.tilt.estimator import TiltEstimator
@@ -42,11 +44,36 @@ class TiltStream:
         self.latest: BoardAngles | None = None
         self.latest_t: float | None = None
         self.resets = 0
+        self.last_samples: np.ndarray = np.empty(0, dtype=SAMPLE_DTYPE)
+        """The raw samples of the last :meth:`update`, in the order the estimator took them."""
+
+    @classmethod
+    def resumed(
+        cls,
+        reader: RingReader | None,
+        calibration: Calibration,
+        estimator_state: dict[str, Any],
+    ) -> TiltStream:
+        """A stream whose estimator continues exactly from ``estimator_state`` (what
+        :meth:`estimator_state` returned, possibly through JSON): fed the same samples, it gives
+        bit for bit the angles the original stream gave. Raises ValueError for a state of another
+        estimator version or a damaged one."""
+        estimator = TiltEstimator.from_state(estimator_state)
+        stream = cls(reader, estimator.rate_hz, calibration)
+        stream.estimator = estimator
+        return stream
+
+    def estimator_state(self) -> dict[str, Any]:
+        """The estimator's full state now, JSON-ready (see :meth:`TiltEstimator.get_state`):
+        what a trial starting with the next sample needs to be replayed exactly."""
+        return self.estimator.get_state()
 
     def update(self) -> np.ndarray:
-        """Process every new sample; returns their angles (:data:`ANGLE_DTYPE` rows)."""
+        """Process every new sample; returns their angles (:data:`ANGLE_DTYPE` rows). The
+        samples themselves are kept in :attr:`last_samples`."""
         assert self.reader is not None, "a TiltStream without a reader takes process()"
-        return self.process(self.reader.read_new())
+        self.last_samples = self.reader.read_new()
+        return self.process(self.last_samples)
 
     def process(self, samples: np.ndarray) -> np.ndarray:
         """Run the estimator over ``samples`` (:data:`SAMPLE_DTYPE` rows) in order."""

@@ -11,10 +11,9 @@ from dataclasses import asdict, is_dataclass
 from enum import StrEnum
 from typing import Any
 
-import numpy as np
 import pygame
 
-from wobble_trainer import metrics
+from wobble_trainer.analysis import trial_metrics
 from wobble_trainer.app.controls import Command
 from wobble_trainer.app.layout import ACCENT, BACKGROUND, Layout
 from wobble_trainer.app.scene import AppContext, Scene, Tick
@@ -94,19 +93,10 @@ class TimedActivity(Scene):
         """Keep the session: raw trial, balance metrics of the whole run, the score."""
         if self.log is None:
             return
-        angles = self.log.end_trial(events=self.events)
+        self.log.end_trial(events=self.events)
         summary: dict[str, Any] = {"score": score}
-        span = float(angles["t"][-1] - angles["t"][0]) if len(angles) > 10 else 0.0
-        if span > 0:
-            rate = (len(angles) - 1) / span
-            summary.update(
-                metrics.compute(
-                    np.degrees(angles["pitch"]),
-                    np.degrees(angles["roll"]),
-                    rate,
-                    self.app.edge_angles,
-                )
-            )
+        if self.log.last_trial is not None:
+            summary.update(trial_metrics(self.log.last_trial, self.app.edge_angles))
         self.log.finish(summary)
 
     def command(self, command: Command) -> None:

@@ -39,6 +39,7 @@ import numpy as np
 import pygame
 
 from wobble_trainer import metrics
+from wobble_trainer.analysis import nominal_rate_hz
 from wobble_trainer.app.layout import ACCENT, GREEN, MUTED, PANEL, TEXT, Layout
 from wobble_trainer.app.protocols.base import (
     EDGE_MARGIN,
@@ -53,7 +54,6 @@ from wobble_trainer.app.protocols.base import (
     fmt_deg,
     register_protocol,
     seconds,
-    trace_rate,
 )
 from wobble_trainer.app.scene import LOGIC_HZ, AppContext, Tick
 from wobble_trainer.units import DEG
@@ -262,7 +262,7 @@ class AnkleRom(ProtocolRunner):
             "at_edge": False,
             "hold_s": self.settings.hold_s,
         }
-        rate = trace_rate(angles["t"]) if len(angles) else None
+        rate = nominal_rate_hz(angles["t"]) if len(angles) else None
         if rate is None:
             return out
         values = np.asarray(self.excursion(angles["pitch"], angles["roll"], p)) / DEG

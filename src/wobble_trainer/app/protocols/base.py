@@ -35,6 +35,12 @@ import numpy as np
 import pygame
 
 from wobble_trainer import metrics
+from wobble_trainer.analysis import (
+    TrialAngles,
+    live_trial_angles,
+    nominal_rate_hz,
+    trial_metrics,
+)
 from wobble_trainer.app.controls import Command, LeanMenu
 from wobble_trainer.app.layout import (
     ACCENT,
@@ -255,23 +261,6 @@ class EdgeTracker:
         return self.on_edge
 
 
-def trace_rate(t: np.ndarray) -> float | None:
-    """Sample rate (Hz) of a trace from its typical time step; None if it cannot be told."""
-    if len(t) < 2:
-        return None
-    step = float(np.median(np.diff(t)))
-    return 1.0 / step if step > 0 else None
-
-
-def balance_metrics(angles: np.ndarray, edges: Any) -> dict[str, Any]:
-    """:func:`metrics.compute` of a trial's angles (``ANGLE_DTYPE``); {} when too short."""
-    rate = trace_rate(angles["t"])
-    valid = np.count_nonzero(~np.isnan(angles["pitch"])) if len(angles) else 0
-    if valid < 10 or rate is None:
-        return {}
-    return metrics.compute(np.degrees(angles["pitch"]), np.degrees(angles["roll"]), rate, edges)
-
-
 def announce(app: AppContext, text: str) -> None:
     """Announce a new instruction by sound: a chime everywhere, and the words themselves where
     the speakers can speak (a sound back end with ``say(text)``)."""
@@ -323,6 +312,8 @@ class ProtocolRunner(Scene):
         self.index = 0
         self.phase = Phase.INSTRUCT
         self.results: list[TrialResult] = []
+        self.trial: TrialAngles | None = None
+        """The angles of the trial that ended last (its metrics' one source)."""
         self.log: SessionLog | None = None
         self.elapsed = 0.0
         self.countdown_left = float(COUNTDOWN_S)
@@ -494,16 +485,24 @@ class ProtocolRunner(Scene):
         self.app.feedback.set_targets(None)
         time_s = self.elapsed if time_s is None else time_s
         events = [*self.events, {"t": round(time_s, 3), "event": "end", "by": ended_by}]
-        angles = self.log.end_trial(spec.label, events) if self.log else np.empty(0, ANGLE_DTYPE)
-        if len(angles):
-            if self._pause_from is not None:
-                self._gaps.append((self._pause_from, len(angles)))
+        if self.log is not None and self._pause_from is not None:
+            self._gaps.append((self._pause_from, len(self.log.trial_angles())))
+        # Paused rows are left out of the metrics (stored with the trial, so a replay agrees).
+        angles = (
+            self.log.end_trial(spec.label, events, self._gaps)
+            if self.log
+            else np.empty(0, ANGLE_DTYPE)
+        )
+        self.trial = self.log.last_trial if self.log is not None and len(angles) else None
+        if self.trial is not None:
             angles = angles.copy()
-            for start, stop in self._gaps:  # paused: gaps (NaN) for the metrics
+            for start, stop in self.trial.excluded:  # paused: gaps (NaN) for the metrics
                 angles["pitch"][start:stop] = np.nan
                 angles["roll"][start:stop] = np.nan
         elif self._trace:  # no full-rate angles (no feed): the logic-rate ones, pauses left out
             angles = np.array(self._trace, dtype=ANGLE_DTYPE)
+            rate = nominal_rate_hz(angles["t"])
+            self.trial = live_trial_angles(angles, rate) if rate else None
         self._pause_from = None
         result = TrialResult(spec, time_s, ended_by, events, {})
         result.metrics = self.trial_metrics(result, angles)
@@ -805,7 +804,14 @@ class ProtocolRunner(Scene):
 
     def trial_metrics(self, result: TrialResult, angles: np.ndarray) -> dict[str, Any]:
         """Metrics of one finished trial (default: the balance metrics of its trace)."""
-        return balance_metrics(angles, self.app.edge_angles)
+        return self.balance_metrics()
+
+    def balance_metrics(self) -> dict[str, Any]:
+        """The balance metrics of the trial that just ended: THE numbers of that trial
+        (:func:`wobble_trainer.analysis.trial_metrics`, pauses left out); {} when too short."""
+        if self.trial is None:
+            return {}
+        return trial_metrics(self.trial, self.app.edge_angles)
 
     def summary(self) -> dict[str, Any]:
         """Summary metrics of the (possibly partial) run, stored at the end."""

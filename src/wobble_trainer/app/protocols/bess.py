@@ -37,7 +37,6 @@ from wobble_trainer.app.protocols.base import (
     SettingField,
     TrialResult,
     TrialSpec,
-    balance_metrics,
     register_protocol,
     seconds,
 )
@@ -206,7 +205,7 @@ class Bess(ProtocolRunner):
             "by_kind": _count_kinds(self.errors),
             "board_errors": sum(1 for e in self.errors if e["by"] == "board"),
             "clinician_errors": sum(1 for e in self.errors if e["by"] == "clinician"),
-            **balance_metrics(angles, self.app.edge_angles),
+            **self.balance_metrics(),
         }
 
     def summary(self) -> dict[str, Any]:

@@ -21,6 +21,7 @@ import numpy as np
 import pygame
 
 from wobble_trainer import metrics
+from wobble_trainer.analysis import nominal_rate_hz
 from wobble_trainer.app.layout import Layout
 from wobble_trainer.app.protocols.base import (
     REST_CHOICES,
@@ -32,7 +33,6 @@ from wobble_trainer.app.protocols.base import (
     fmt_s,
     register_protocol,
     seconds,
-    trace_rate,
 )
 from wobble_trainer.app.scene import AppContext, Tick
 from wobble_trainer.tilt.board_angles import angles_from_up, up_from_pitch_roll
@@ -185,7 +185,7 @@ class LimitsOfStability(ProtocolRunner):
             "direction_control_pct": None,
             "edge_touches": sum(1 for e in result.events if e.get("event") == "edge"),
         }
-        rate = trace_rate(angles["t"]) if len(angles) else None
+        rate = nominal_rate_hz(angles["t"]) if len(angles) else None
         if rate is None:
             return out
         if self.start_angles is not None:

@@ -29,7 +29,6 @@ from wobble_trainer.app.protocols.base import (
     SettingField,
     TrialResult,
     TrialSpec,
-    balance_metrics,
     fmt_deg,
     register_protocol,
     seconds,
@@ -134,7 +133,7 @@ class Mctsib(ProtocolRunner):
             "condition": result.spec.label,
             "held_s": round(result.time_s, 3),
             "completed": result.ended_by == "time",
-            **balance_metrics(angles, self.app.edge_angles),
+            **self.balance_metrics(),
         }
 
     def summary(self) -> dict[str, Any]:

@@ -36,7 +36,6 @@ from wobble_trainer.app.protocols.base import (
     SettingField,
     TrialResult,
     TrialSpec,
-    balance_metrics,
     register_protocol,
     seconds,
 )
@@ -131,7 +130,7 @@ class SingleLegStance(ProtocolRunner):
     def trial_metrics(self, result: TrialResult, angles: np.ndarray) -> dict[str, Any]:
         return {
             "stance_time_s": round(result.time_s, 3),
-            **balance_metrics(angles, self.app.edge_angles),
+            **self.balance_metrics(),
         }
 
     # -- scoring -----------------------------------------------------------------------------
