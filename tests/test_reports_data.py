@@ -13,23 +13,19 @@ from datetime import datetime, timedelta, timezone
 import numpy as np
 import pytest
 
+from wobble_trainer.analysis import stored_trial_angles
 from wobble_trainer.reports.data import (
-    AngleJob,
     eyes_closed_of,
     is_practice,
     kind_title,
     leg_of,
     load_bundle,
-    nominal_rate_hz,
-    samples_of,
     session_calibration,
     slug,
-    trial_angles,
 )
 from wobble_trainer.storage import open_database
 from wobble_trainer.tilt.board_angles import quat_from_axis_angle, quat_to_matrix
 from wobble_trainer.tilt.calibration import Calibration, EdgeAngles, to_json_dict
-from wobble_trainer.tilt.stream import angles_for_samples
 from wobble_trainer.units import DEG, STANDARD_GRAVITY
 
 TZ = timezone(timedelta(hours=2))
@@ -144,42 +140,6 @@ def person(db):
     return db.profiles.create("P-017", 1958, 1.68, "right", injured_side="left")
 
 
-# --- the raw trace --------------------------------------------------------------------------------
-
-
-def test_nominal_rate_is_robust_to_a_gap():
-    t = np.concatenate([np.arange(100), np.arange(150, 250)]) / 200.0
-    assert nominal_rate_hz(t) == pytest.approx(200.0)
-    assert nominal_rate_hz(np.array([1.0])) is None
-    assert nominal_rate_hz(np.array([1.0, 1.0, 1.0])) is None
-
-
-def test_samples_restore_gaps_from_time_stamps(db, person):
-    session = store_session(db, person)
-    trial = db.sessions.load_trace(session.id)[0]
-    samples = samples_of(trial)
-    assert np.array_equal(samples["t"], trial.t)
-    assert np.array_equal(samples["acc"], trial.acc)
-    assert not samples["gap_before"].any()
-    # Drop 30 samples (0.3 s at 100 Hz): the first sample after the hole knows its size.
-    t = np.delete(trial.t, slice(100, 130))
-    holed = type(trial)(
-        trial.id,
-        trial.session_id,
-        0,
-        "",
-        None,
-        None,
-        t,
-        np.delete(trial.acc, slice(100, 130), axis=0),
-        np.delete(trial.gyr, slice(100, 130), axis=0),
-        [],
-    )
-    gaps = samples_of(holed)["gap_before"]
-    assert gaps[100] == pytest.approx(0.30, abs=1e-9)
-    assert np.count_nonzero(gaps) == 1
-
-
 # --- calibration ----------------------------------------------------------------------------------
 
 
@@ -222,22 +182,8 @@ def test_recomputed_angles_follow_the_true_sway_through_the_mounting(db, person)
     assert np.max(np.abs(angles.pitch_deg[settled] - pitch[settled])) < 0.3
     assert np.max(np.abs(angles.roll_deg[settled] - roll[settled])) < 0.3
     # Without the calibration the 90° mounting would swap the axes: the check above can fail.
-    raw = trial_angles(bundle.trials[0], Calibration.default())
+    raw = stored_trial_angles(bundle.trials[0], Calibration.default())
     assert np.max(np.abs(raw.pitch_deg[settled] - pitch[settled])) > 1.0
-
-
-def test_angle_job_in_slices_equals_the_live_path(db, person):
-    session = store_session(db, person)
-    trial = db.sessions.load_trace(session.id)[0]
-    calibration, _ = session_calibration(session)
-    job = AngleJob(trial, calibration)
-    fractions = []
-    while not job.step(97):
-        fractions.append(job.fraction)
-    assert fractions == sorted(fractions) and 0 < fractions[0] < fractions[-1] < 1
-    whole = angles_for_samples(samples_of(trial), job.rate_hz, calibration)
-    assert np.array_equal(job.result.pitch_deg, np.degrees(whole["pitch"]))
-    assert np.array_equal(job.result.roll_deg, np.degrees(whole["roll"]))
 
 
 def test_a_trial_too_short_for_angles_has_none(db, person):
@@ -245,7 +191,6 @@ def test_a_trial_too_short_for_angles_has_none(db, person):
     db.sessions.add_trial(session.id, np.array([1.0]), np.array([[0, 0, 9.81]]), np.zeros((1, 3)))
     bundle = load_bundle(db, session.id)
     assert bundle.angles == [] and bundle.trial_metrics() == []
-    assert AngleJob(bundle.trials[0], bundle.calibration).done
 
 
 def test_bundle_metrics_and_trial_times(db, person):

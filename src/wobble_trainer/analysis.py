@@ -3,7 +3,7 @@
 A trial's board angles are computed once, live, by the app's
 :class:`~wobble_trainer.tilt.stream.TiltStream`, whose estimator has been running since the app
 started. What the estimator knew when the trial began (its orientation, gyro bias and their
-uncertainty, its filter states: :meth:`TiltStream.estimator_state`) is stored with the trial in a
+uncertainty, its filter states: :meth:`TiltStream.stream_state`) is stored with the trial in a
 :class:`TrialRecording`, beside the raw samples it then consumed, the sample gaps it saw and the
 rows its metrics leave out (pauses). :func:`stored_trial_angles` replays exactly that: a
 :class:`TiltStream` resumed from the stored state, fed the stored samples, gives bit for bit the
@@ -73,8 +73,8 @@ class TrialRecording:
 
     rate_hz: float
     """The estimator's sample rate, which the metrics use too (Hz)."""
-    estimator_state: dict[str, Any] | None
-    """:meth:`TiltStream.estimator_state` just before the trial's first sample; None if unknown
+    stream_state: dict[str, Any] | None
+    """:meth:`TiltStream.stream_state` just before the trial's first sample; None if unknown
     (a trial recorded without the live stream)."""
     gaps: tuple[tuple[int, float], ...] = ()
     """(row, seconds missing before it) for every row the sampler marked with a gap."""
@@ -88,7 +88,7 @@ class TrialRecording:
             "format": RECORDING_FORMAT,
             "version": self.version,
             "rate_hz": self.rate_hz,
-            "estimator_state": self.estimator_state,
+            "stream_state": self.stream_state,
             "gaps": [[int(i), float(g)] for i, g in self.gaps],
             "excluded": [[int(a), int(b)] for a, b in self.excluded],
         }
@@ -102,9 +102,9 @@ class TrialRecording:
             rate = float(data["rate_hz"])
             if not math.isfinite(rate) or rate <= 0:
                 raise ValueError(f"rate {rate!r}")
-            state = data.get("estimator_state")
+            state = data.get("stream_state")
             if state is not None and not isinstance(state, Mapping):
-                raise ValueError("estimator_state is not an object")
+                raise ValueError("stream_state is not an object")
             gaps = tuple((int(i), float(g)) for i, g in data.get("gaps", []))
             excluded = tuple((int(a), int(b)) for a, b in data.get("excluded", []))
             return cls(
@@ -124,7 +124,7 @@ class TrialRecording:
 def recording_for(
     samples: np.ndarray,
     rate_hz: float,
-    estimator_state: dict[str, Any] | None,
+    stream_state: dict[str, Any] | None,
     excluded: Iterable[tuple[int, int]] = (),
 ) -> TrialRecording:
     """The :class:`TrialRecording` of a trial whose raw samples (``SAMPLE_DTYPE`` rows, in the
@@ -132,7 +132,7 @@ def recording_for(
     gap_rows = np.flatnonzero(samples["gap_before"] > 0) if len(samples) else []
     gaps = tuple((int(i), float(samples["gap_before"][i])) for i in gap_rows)
     return TrialRecording(
-        float(rate_hz), estimator_state, gaps, clip_ranges(excluded, len(samples))
+        float(rate_hz), stream_state, gaps, clip_ranges(excluded, len(samples))
     )
 
 
@@ -288,10 +288,10 @@ class ReplayJob:
         self.exact = False
         if self.recording is not None:
             self.rate_hz: float | None = self.recording.rate_hz
-            if self.recording.estimator_state is not None:
+            if self.recording.stream_state is not None:
                 try:
                     self._stream = TiltStream.resumed(
-                        None, calibration, self.recording.estimator_state
+                        None, calibration, self.recording.stream_state
                     )
                     self.exact = True
                 except ValueError:

@@ -1,55 +1,46 @@
-"""``wobble recompute``: re-derive stored sessions' metrics from their raw traces.
+"""``wobble recompute``: re-analyse stored sessions from their raw traces.
 
-When the tilt estimator or the metrics improve, past sessions can be brought up to date: for each
-session the raw trials are reloaded
-(:meth:`~wobble_trainer.storage.sessions.SessionStore.load_trace`), run through the estimator
-as the live app runs it (its :class:`~wobble_trainer.tilt.stream.TiltStream`, the code of
-:func:`~wobble_trainer.tilt.stream.angles_for_samples`, with the calibration stored with the
-session, or the uncalibrated default when it had none), the metrics recomputed with
-:func:`wobble_trainer.metrics.compute` and the session's stored edge angles, and stored with the
-current software version (:meth:`~wobble_trainer.storage.sessions.SessionStore.update_metrics`).
+A re-analysis, not a rewrite. Each stored trial is turned into angles by the one function that does
+that (:func:`wobble_trainer.analysis.stored_trial_angles`: the live path's angles, replayed from the
+stored estimator state) and into numbers by :func:`wobble_trainer.analysis.trial_metrics`, with the
+session's stored calibration and edge angles. With the same analysis version this reproduces the
+stored numbers exactly, so nothing changes and nothing is written. With a newer estimator or
+metrics (:data:`~wobble_trainer.analysis.ANALYSIS_VERSION`), the new numbers become the session's
+and the replaced ones are kept next to them with their own version
+(:meth:`~wobble_trainer.storage.sessions.SessionStore.update_metrics`), and the command says per
+session what changed and by how much.
 
-What is replaced: the keys :func:`metrics.compute` produces. What stays: everything else in the
-stored metrics (an activity's ``score``, test-specific results), which the raw trace alone cannot
-re-derive. A session of several trials gets top-level metrics over all its trials (joined with a
-one-sample gap, so no path is counted across the pause between trials) and per-trial metrics
-under ``"trials"``.
+What is replaced: the balance metrics (:data:`~wobble_trainer.analysis.BALANCE_KEYS`), at the top
+level for a one-trial activity and in each entry of ``"trials"`` for a protocol. Everything else
+stays as it was: an activity's ``score``, a protocol's ``practice``, ``ended_by``, ``time_s`` and
+its own results and summary, which the raw trace alone cannot re-derive.
 
-The live estimator has been running for minutes when a trial begins; started cold here, it would
-spend the trial's first moments aligning, and that would enter the metrics. So it first rests
-for :data:`WARM_UP_S` at the trial's starting pose (:func:`warm_up_samples`), then runs the
-trial from its first sample.
+A simulated session also stores the simulator's true board angles; the command then reports each
+trial's RMS inclination error and the OSI of the true angles beside the measured one.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
+import copy
 import math
 import sys
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
-import numpy as np
-
-from wobble_trainer import __version__, metrics
-from wobble_trainer.sampling.samples import make_samples
-from wobble_trainer.tilt.calibration import (
-    Calibration,
-    CalibrationError,
-    EdgeAngles,
-    from_json_dict,
+from wobble_trainer import __version__
+from wobble_trainer.analysis import (
+    ANALYSIS_VERSION,
+    BALANCE_KEYS,
+    AnalysisError,
+    TrialAngles,
+    stored_trial_angles,
+    trial_metrics,
+    truth_error,
 )
-from wobble_trainer.tilt.stream import TiltStream
-from wobble_trainer.units import DEG
+from wobble_trainer.reports.data import session_calibration
 
-MIN_SAMPLES = 10
-"""A trial shorter than this is not measured (as the live path, which needs > 10 angles)."""
-WARM_UP_S = 2.0
-"""How long the estimator rests at a trial's first pose before the trial (see
-:func:`warm_up_samples`)."""
-WARM_UP_POSE_S = 0.05
-"""The first pose is the accelerometer's mean over this much of the trial."""
 REL_TOLERANCE = 1e-9
 """Values closer than this (relative) are reported unchanged (JSON round trips, float noise)."""
 
@@ -67,6 +58,13 @@ class Change:
     old: Any
     new: Any
 
+    @property
+    def delta(self) -> float | None:
+        """new − old for two numbers, else None."""
+        if _number(self.old) and _number(self.new):
+            return float(self.new) - float(self.old)
+        return None
+
 
 @dataclass
 class SessionResult:
@@ -79,133 +77,74 @@ class SessionResult:
     changes: list[Change] = field(default_factory=list)
     metrics: dict[str, Any] | None = None
     """The new metrics (also for a dry run)."""
+    stored_version: str | None = None
+    """The analysis version of the stored numbers (None: recorded before versions)."""
+    exact: bool = True
+    """Every trial's angles were the live path's exact replay."""
+    truth: list[dict[str, Any]] = field(default_factory=list)
+    """Per simulated trial: label, RMS error against the simulator's truth, OSI and true OSI."""
 
 
-def rate_from_times(t: np.ndarray) -> float:
-    """The sample rate of a stored trace, Hz.
-
-    Sample times are the sampler's ``t0 + k/ODR`` (the chip's clock), so the median step is the
-    period exactly, and dropped samples (longer steps) do not bias it.
-    """
-    steps = np.diff(np.asarray(t, dtype=float))
-    steps = steps[steps > 0]
-    if steps.size == 0:
-        raise RecomputeError("the trace's sample times do not advance")
-    return float(1.0 / np.median(steps))
+def _number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
-def samples_from_trace(t: np.ndarray, acc: np.ndarray, gyr: np.ndarray, rate_hz: float):
-    """Sample rows as the sampler delivered them, ``gap_before`` restored from the times."""
-    samples = make_samples(t, acc, gyr)
-    if len(t) > 1:
-        missing = np.diff(t) - 1.0 / rate_hz
-        # Jitter is not a gap: only count steps over one and a half periods.
-        samples["gap_before"][1:] = np.where(missing > 0.5 / rate_hz, missing, 0.0)
-    return samples
-
-
-def warm_up_samples(samples: np.ndarray, rate_hz: float, calibration: Calibration) -> np.ndarray:
-    """:data:`WARM_UP_S` of the board resting at the trial's starting pose, just before it.
-
-    The live estimator has been running for minutes when a trial begins; started cold on the
-    trial it would spend its first moments aligning (the identity, then the measured tilt) and
-    that start-up would enter the metrics. These samples give it the state a board resting at
-    the first pose would have given it: the accelerometer's mean over the first
-    :data:`WARM_UP_POSE_S`, the gyroscope reading its calibrated bias (i.e. not rotating).
-    """
-    n = max(1, round(WARM_UP_S * rate_hz))
-    k = max(1, min(len(samples), round(WARM_UP_POSE_S * rate_hz)))
-    t0 = float(samples["t"][0])
-    acc = np.tile(samples["acc"][:k].mean(axis=0), (n, 1))
-    gyr = np.tile(np.asarray(calibration.gyro_bias, dtype=float), (n, 1))
-    return make_samples(t0 - np.arange(n, 0, -1) / rate_hz, acc, gyr)
-
-
-def trial_angles(samples: np.ndarray, rate_hz: float, calibration: Calibration) -> np.ndarray:
-    """Board angles of one trial: the live path's :class:`~wobble_trainer.tilt.stream.TiltStream`
-    (what :func:`~wobble_trainer.tilt.stream.angles_for_samples` runs), warmed up at the trial's
-    starting pose first (:func:`warm_up_samples`)."""
-    stream = TiltStream(None, rate_hz, calibration)
-    stream.process(warm_up_samples(samples, rate_hz, calibration))
-    return stream.process(samples)
-
-
-def calibration_of(text: str | None) -> Calibration:
-    """The calibration stored with a session (JSON text), or the uncalibrated default."""
-    if text is None:
-        return Calibration.default()
-    try:
-        return from_json_dict(json.loads(text))
-    except (ValueError, CalibrationError) as exc:
-        raise RecomputeError(f"its stored calibration is not usable ({exc})") from exc
-
-
-def edge_angles_of(text: str | None, calibration: Calibration) -> EdgeAngles:
-    """The edge angles stored with a session (degrees per direction), else the calibration's."""
-    if text is None:
-        return calibration.edge_angles
-    try:
-        data = json.loads(text)
-        edges = {k: float(data[k]) * DEG for k in ("front", "back", "left", "right")}
-    except (ValueError, TypeError, KeyError) as exc:
-        raise RecomputeError(f"its stored edge angles are not usable ({exc})") from exc
-    if not all(math.isfinite(v) and v > 0 for v in edges.values()):
-        raise RecomputeError(f"its stored edge angles are not usable ({data})")
-    return EdgeAngles(**edges)
-
-
-def _compute(angle_blocks: list[np.ndarray], rate_hz: float, edges: EdgeAngles) -> dict[str, Any]:
-    pitch = np.concatenate([b["pitch"] for b in angle_blocks]) / DEG
-    roll = np.concatenate([b["roll"] for b in angle_blocks]) / DEG
-    return metrics.compute(pitch, roll, rate_hz, edges)
+def _replace_balance(target: dict[str, Any], new: dict[str, Any]) -> None:
+    """The balance metrics ``target`` holds, from ``new`` (an entry that never had them, such
+    as a limits-of-stability reach, gets none)."""
+    for key in BALANCE_KEYS:
+        if key in new and key in target:
+            target[key] = new[key]
 
 
 def recompute_session(db: Any, session_id: int) -> SessionResult:
     """New metrics of one session from its raw trials (nothing is stored)."""
     session = db.sessions.get(session_id)
-    result = SessionResult(session.id, session.kind)
-    try:
-        calibration = calibration_of(session.calibration)
-        edges = edge_angles_of(session.edge_angles, calibration)
-    except RecomputeError as exc:
-        result.skipped = str(exc)
+    old = dict(session.metrics or {})
+    result = SessionResult(session.id, session.kind, stored_version=old.get("analysis_version"))
+    calibration, note = session_calibration(session)
+    if "unusable" in note:
+        result.skipped = note
         return result
-    trials = [tr for tr in db.sessions.load_trace(session.id) if tr.sample_count >= MIN_SAMPLES]
-    if not trials:
-        result.skipped = "no raw trace long enough to measure"
-        return result
-    blocks: list[np.ndarray] = []
-    per_trial: list[dict[str, Any]] = []
-    rates: list[float] = []
-    for trial in trials:
+    edges = calibration.edge_angles
+    measured: list[tuple[Any, TrialAngles, dict[str, Any]]] = []
+    for trial in db.sessions.load_trace(session.id):
         try:
-            rate = rate_from_times(trial.t)
-        except RecomputeError as exc:
+            angles = stored_trial_angles(trial, calibration)
+        except AnalysisError as exc:
             result.skipped = f"trial {trial.index + 1}: {exc}"
             return result
-        samples = samples_from_trace(trial.t, trial.acc, trial.gyr, rate)
-        angles = trial_angles(samples, rate, calibration)
-        blocks.append(angles)
-        # The metrics' rate as the live path takes it: from the angles' own time span.
-        span = float(angles["t"][-1] - angles["t"][0])
-        rates.append((len(angles) - 1) / span if span > 0 else rate)
-        per_trial.append(_compute([angles], rates[-1], edges))
-    old = dict(session.metrics or {})
-    new = dict(old)
-    if len(blocks) == 1:
-        new.update(per_trial[0])
+        if angles is None:
+            continue
+        numbers = trial_metrics(angles, edges)
+        if not numbers:
+            continue
+        measured.append((trial, angles, numbers))
+        result.exact = result.exact and angles.exact
+        error = truth_error(angles, edges)
+        if error is not None:
+            result.truth.append({"label": trial.label, **error})
+    if not measured:
+        result.skipped = "no raw trace long enough to measure"
+        return result
+    new = copy.deepcopy(old)
+    entries = new.get("trials")
+    if isinstance(entries, list) and entries:
+        # A protocol: each trial's entry, matched by label (in order for repeated labels).
+        unused = list(range(len(entries)))
+        for trial, _angles, numbers in measured:
+            match = next(
+                (i for i in unused
+                 if isinstance(entries[i], dict) and entries[i].get("label") == trial.label),
+                None,
+            )
+            if match is None:
+                continue
+            unused.remove(match)
+            _replace_balance(entries[match], numbers)
     else:
-        # One NaN sample between trials: a gap, so no path is counted across the pause.
-        gap = np.full(1, np.nan, dtype=blocks[0].dtype)
-        joined: list[np.ndarray] = []
-        for i, block in enumerate(blocks):
-            if i:
-                joined.append(gap)
-            joined.append(block)
-        new.update(_compute(joined, float(np.median(rates)), edges))
-        new["trials"] = [
-            {"label": trial.label, **m} for trial, m in zip(trials, per_trial, strict=True)
-        ]
+        _replace_balance(new, measured[0][2])
+    new["analysis_version"] = ANALYSIS_VERSION
     result.metrics = new
     result.changes = diff_metrics(old, new)
     return result
@@ -261,8 +200,9 @@ def _show(value: Any) -> str:
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The options of ``wobble recompute``."""
     parser.description = (
-        "Recompute stored sessions' metrics from their raw traces with this version's tilt "
-        "estimator and metrics."
+        "Re-analyse stored sessions from their raw traces with this version's tilt estimator and "
+        "metrics. The same version changes nothing; a newer one stores the new numbers next to "
+        "the originals."
     )
     which = parser.add_mutually_exclusive_group(required=True)
     which.add_argument(
@@ -284,11 +224,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     """Recompute the chosen sessions; prints each change. 0 when every chosen session was
     recomputed (or had no trace), 1 when one failed, 2 for an unknown session id."""
-    from wobble_trainer.storage import NotFoundError, StorageError, open_database
+    from wobble_trainer.paths import state_dir
+    from wobble_trainer.storage import DB_FILENAME, NotFoundError, StorageError, open_database
 
     out = sys.stdout
+    directory = state_dir() if args.data_dir is None else args.data_dir
+    if not (Path(directory) / DB_FILENAME).is_file():
+        print(
+            f"There is no database in {directory}: nothing to recompute. Give the data "
+            "directory with --data-dir.",
+            file=sys.stderr,
+        )
+        return 2
     try:
-        db = open_database(args.data_dir)
+        db = open_database(directory)
     except StorageError as exc:
         print(f"Cannot open the database: {exc}", file=sys.stderr)
         return 1
@@ -320,23 +269,40 @@ def run(args: argparse.Namespace) -> int:
                 continue
             if result.changes:
                 counts["changed"] += 1
+                if not args.dry_run:
+                    db.sessions.update_metrics(session_id, result.metrics, __version__)
             else:
                 counts["unchanged"] += 1
-            if not args.dry_run:
-                db.sessions.update_metrics(session_id, result.metrics, __version__)
             if args.quiet:
                 continue
+            how = "" if result.exact else " (angles re-estimated: no stored estimator state)"
+            stored = result.stored_version or "no analysis version"
             if not result.changes:
-                print(f"session {session_id} ({result.kind}): unchanged", file=out)
-                continue
-            print(f"session {session_id} ({result.kind}): {len(result.changes)} changed", file=out)
-            for change in result.changes:
-                print(f"  {change.key}: {_show(change.old)} -> {_show(change.new)}", file=out)
+                print(f"session {session_id} ({result.kind}): unchanged ({stored}){how}", file=out)
+            else:
+                print(
+                    f"session {session_id} ({result.kind}): {len(result.changes)} changed, "
+                    f"{stored} -> {ANALYSIS_VERSION}{how}",
+                    file=out,
+                )
+                for change in result.changes:
+                    delta = change.delta
+                    by = "" if delta is None else f" ({delta:+.6g})"
+                    print(
+                        f"  {change.key}: {_show(change.old)} -> {_show(change.new)}{by}", file=out
+                    )
+            for entry in result.truth:
+                print(
+                    f"  truth, {entry['label'] or 'trial'}: RMS error "
+                    f"{entry['rms_error_deg']:.3f}°, OSI {_show(entry['osi'])}° "
+                    f"(true {_show(entry['true_osi'])}°)",
+                    file=out,
+                )
     verb = "would change" if args.dry_run else "changed"
     print(
         f"{len(ids)} sessions: {counts['changed']} {verb}, {counts['unchanged']} unchanged, "
         f"{counts['skipped']} skipped, {counts['failed']} failed"
-        + (" (dry run: nothing stored)" if args.dry_run else f" (metrics version {__version__})"),
+        + (" (dry run: nothing stored)" if args.dry_run else f" (analysis {ANALYSIS_VERSION})"),
         file=out,
     )
     return 1 if counts["failed"] else 0

@@ -70,7 +70,7 @@ class AppContext:
     the raw samples they came from (``SAMPLE_DTYPE`` rows, one per angle; None when the angles
     do not come from the live stream, as in scene tests)."""
     tilt_state: Callable[[], Any] | None = None
-    """The live estimator's full state now (:meth:`TiltStream.estimator_state`): stored with a
+    """The live estimator's full state now (:meth:`TiltStream.stream_state`): stored with a
     trial that starts with the next frame's samples, so it replays to the same angles."""
     tilt_rate_hz: float | None = None
     """The live stream's sample rate (Hz), which trial metrics use."""

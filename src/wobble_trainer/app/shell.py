@@ -79,7 +79,7 @@ class LiveAngles:
 
     def tilt_state(self) -> dict[str, Any]:
         """The live estimator's state now (what a trial starting next frame is replayed from)."""
-        return self.stream.estimator_state()
+        return self.stream.stream_state()
 
     def poll(self) -> BoardAngles | None:
         new = self.stream.update()

@@ -1,14 +1,13 @@
 """What every report and export reads about a stored session: who, the calibration in use, and the
-board angles recomputed from the raw trace.
+board angles of its trials.
 
-Reports never trust angles kept elsewhere: the raw trace (t, acc, gyr) is the record, so the
-angles are recomputed exactly as the live path computes them
-(:func:`wobble_trainer.tilt.stream.angles_for_samples`, through :class:`TiltStream`) with the
-calibration stored with the session, or the uncalibrated default when there was none. The stored
-edge angles (degrees per direction) are used for edge touches either way.
-
-:class:`AngleJob` does the recomputation in slices, so the app can export while it keeps drawing
-(a minute at 1 kHz is 60,000 estimator steps: seconds on a Raspberry Pi).
+Reports never trust angles kept elsewhere: a trial's angles are the live path's, replayed from the
+stored raw trace and estimator state by the one function that does that,
+:func:`wobble_trainer.analysis.stored_trial_angles` (or :class:`~wobble_trainer.analysis.ReplayJob`
+in slices, so the app can export while it keeps drawing), with the calibration stored with the
+session, or the uncalibrated default when there was none. The stored edge angles (degrees per
+direction) are used for edge touches either way, and the numbers come from
+:func:`wobble_trainer.analysis.trial_metrics`.
 """
 
 from __future__ import annotations
@@ -22,10 +21,13 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
-import numpy as np
-
-from wobble_trainer import metrics
-from wobble_trainer.sampling.samples import SAMPLE_DTYPE
+from wobble_trainer.analysis import (
+    ANALYSIS_VERSION,
+    TrialAngles,
+    recording_of,
+    stored_trial_angles,
+    trial_metrics,
+)
 from wobble_trainer.storage import Database, Profile, SessionRecord, TrialRecord
 from wobble_trainer.tilt.calibration import (
     Calibration,
@@ -33,48 +35,13 @@ from wobble_trainer.tilt.calibration import (
     EdgeAngles,
     from_json_dict,
 )
-from wobble_trainer.tilt.stream import TiltStream
+from wobble_trainer.tilt.estimator import ESTIMATOR_VERSION
 from wobble_trainer.units import DEG
-
-GAP_FACTOR = 1.5
-"""A step longer than this many nominal sample periods is a gap (samples were lost)."""
 
 LEGS = ("left", "right")
 _LEG_WORD = re.compile(r"\b(left|right)\b", re.IGNORECASE)
 _EYES_WORD = re.compile(r"\beyes[\s_-]*(open|closed)\b", re.IGNORECASE)
 _PRACTICE_WORD = re.compile(r"\bpractice\b", re.IGNORECASE)
-
-
-# --- the raw trace ------------------------------------------------------------------------------
-
-
-def nominal_rate_hz(t: np.ndarray) -> float | None:
-    """The sample rate of a trace from its median step (robust to a few gaps); None below 2
-    samples or when the time stamps do not advance."""
-    if len(t) < 2:
-        return None
-    step = float(np.median(np.diff(np.asarray(t, dtype=float))))
-    if not math.isfinite(step) or step <= 0.0:
-        return None
-    return 1.0 / step
-
-
-def samples_of(trial: TrialRecord) -> np.ndarray:
-    """The trial's raw trace as a sampler batch (:data:`SAMPLE_DTYPE`), ``gap_before`` restored
-    from the time stamps so the estimator restarts after a long hole as it did live."""
-    out = np.zeros(trial.sample_count, dtype=SAMPLE_DTYPE)
-    out["t"] = trial.t
-    out["acc"] = trial.acc
-    out["gyr"] = trial.gyr
-    out["true_pitch"] = np.nan
-    out["true_roll"] = np.nan
-    rate = nominal_rate_hz(trial.t)
-    if rate is not None and trial.sample_count > 1:
-        period = 1.0 / rate
-        dt = np.diff(trial.t)
-        gap = np.where(dt > GAP_FACTOR * period, dt - period, 0.0)
-        out["gap_before"][1:] = gap
-    return out
 
 
 # --- calibration and edges ----------------------------------------------------------------------
@@ -115,93 +82,6 @@ def session_calibration(session: SessionRecord) -> tuple[Calibration, str]:
     if edges is not None:
         calibration = replace(calibration, edge_angles=edges)
     return calibration, note
-
-
-# --- angles -------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, eq=False)
-class TrialAngles:
-    """One trial's board angles recomputed from its raw trace (degrees, time from its start)."""
-
-    index: int
-    label: str
-    rate_hz: float
-    t: np.ndarray
-    """(n,) s from the trial's first sample."""
-    pitch_deg: np.ndarray
-    """(n,) > 0: toes down."""
-    roll_deg: np.ndarray
-    """(n,) > 0: right edge down."""
-
-    @property
-    def duration_s(self) -> float:
-        return float(self.t[-1]) if len(self.t) else 0.0
-
-    def metrics(self, edges: EdgeAngles) -> dict[str, Any] | None:
-        """:func:`wobble_trainer.metrics.compute` of this trial; None below 2 samples."""
-        if len(self.t) < 2:
-            return None
-        return metrics.compute(self.pitch_deg, self.roll_deg, self.rate_hz, edges)
-
-
-class AngleJob:
-    """Recompute one trial's angles a slice at a time: :meth:`step` until :attr:`done`.
-
-    The result equals :func:`wobble_trainer.tilt.stream.angles_for_samples` over the whole trace
-    (the same :class:`TiltStream`, fed in order; its state carries across slices).
-    """
-
-    def __init__(self, trial: TrialRecord, calibration: Calibration) -> None:
-        self.trial = trial
-        self.samples = samples_of(trial)
-        self.rate_hz = nominal_rate_hz(trial.t)
-        self._stream = (
-            TiltStream(None, self.rate_hz, calibration) if self.rate_hz is not None else None
-        )
-        self._parts: list[np.ndarray] = []
-        self._next = 0
-        self.result: TrialAngles | None = None
-        self.done = self._stream is None
-        """True when finished; a trace below 2 samples is done at once with no result."""
-
-    @property
-    def fraction(self) -> float:
-        n = len(self.samples)
-        return 1.0 if self.done or n == 0 else self._next / n
-
-    def step(self, max_samples: int = 5000) -> bool:
-        """Process up to ``max_samples`` more samples; returns :attr:`done`."""
-        if self.done:
-            return True
-        assert self._stream is not None and self.rate_hz is not None
-        chunk = self.samples[self._next : self._next + max(1, int(max_samples))]
-        self._parts.append(self._stream.process(chunk))
-        self._next += len(chunk)
-        if self._next >= len(self.samples):
-            angles = np.concatenate(self._parts)
-            self._parts = []
-            self.result = TrialAngles(
-                index=self.trial.index,
-                label=self.trial.label,
-                rate_hz=self.rate_hz,
-                t=angles["t"] - angles["t"][0],
-                pitch_deg=np.degrees(angles["pitch"]),
-                roll_deg=np.degrees(angles["roll"]),
-            )
-            self.done = True
-        return self.done
-
-    def run(self) -> TrialAngles | None:
-        """Process everything at once."""
-        while not self.step(1 << 30):
-            pass
-        return self.result
-
-
-def trial_angles(trial: TrialRecord, calibration: Calibration) -> TrialAngles | None:
-    """One trial's angles (None below 2 samples)."""
-    return AngleJob(trial, calibration).run()
 
 
 # --- people and labels --------------------------------------------------------------------------
@@ -289,10 +169,30 @@ class SessionBundle:
         return self.session.day
 
     def trial_metrics(self) -> list[dict[str, Any] | None]:
-        """Recomputed metrics of each entry of :attr:`angles` (computed once, then kept)."""
+        """The metrics of each entry of :attr:`angles` (:func:`analysis.trial_metrics`, computed
+        once, then kept; None for a trial too short to measure)."""
         if self._metrics is None or len(self._metrics) != len(self.angles):
-            self._metrics = [a.metrics(self.edges) for a in self.angles]
+            self._metrics = [trial_metrics(a, self.edges) or None for a in self.angles]
         return self._metrics
+
+    def analysis_lines(self) -> list[str]:
+        """What the numbers come from, for reports and exports: the sample rate, the estimator
+        and its version, the filtering, the analysis version, and whether the angles are the
+        live path's exactly."""
+        rates = sorted({round(a.rate_hz, 3) for a in self.angles})
+        rate = ", ".join(f"{r:g}" for r in rates) or "-"
+        exact = all(a.exact for a in self.angles)
+        versions = sorted(
+            {r.version for t in self.trials if (r := _recording(t)) is not None}
+        ) or ["recorded before analysis versions"]
+        return [
+            f"Sample rate {rate} Hz; tilt estimator {ESTIMATOR_VERSION} (6-axis quaternion "
+            "filter, gravity low-pass and gyro-bias estimation at 20 Hz; no further filtering "
+            "of the angles)",
+            f"Analysis {ANALYSIS_VERSION}; recorded with {', '.join(versions)}; angles "
+            + ("replayed exactly from the live estimator's state" if exact
+               else "re-estimated from the raw samples (no stored estimator state)"),
+        ]
 
     def trial(self, index: int) -> TrialRecord:
         """The stored trial with this 0-based index."""
@@ -317,7 +217,8 @@ class SessionBundle:
 
 def load_bundle(db: Database, session_id: int, *, with_angles: bool = True) -> SessionBundle:
     """Read a session, its profile and trials; recompute angles unless ``with_angles`` is False
-    (fill :attr:`SessionBundle.angles` yourself, e.g. with :class:`AngleJob` slices)."""
+    (fill :attr:`SessionBundle.angles` yourself, e.g. with
+    :class:`~wobble_trainer.analysis.ReplayJob` slices)."""
     session = db.sessions.get(session_id)
     profile = db.profiles.get(session.profile_id)
     trials = db.sessions.load_trace(session_id)
@@ -325,7 +226,14 @@ def load_bundle(db: Database, session_id: int, *, with_angles: bool = True) -> S
     bundle = SessionBundle(profile, session, trials, calibration, note)
     if with_angles:
         for trial in trials:
-            angles = trial_angles(trial, calibration)
+            angles = stored_trial_angles(trial, calibration)
             if angles is not None:
                 bundle.angles.append(angles)
     return bundle
+
+
+def _recording(trial: TrialRecord):
+    try:
+        return recording_of(trial)
+    except ValueError:
+        return None

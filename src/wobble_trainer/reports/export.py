@@ -101,11 +101,10 @@ from typing import Any
 import numpy as np
 
 from wobble_trainer import __version__
+from wobble_trainer.analysis import ReplayJob, nominal_rate_hz
 from wobble_trainer.reports.data import (
-    AngleJob,
     SessionBundle,
     kind_title,
-    nominal_rate_hz,
     session_calibration,
     slug,
 )
@@ -279,7 +278,8 @@ def summary_json(
     """The ``summary.json`` object of a session (see the module docstring)."""
     trial_items = []
     for trial in trials:
-        rate = nominal_rate_hz(trial.t)
+        recorded = trial.analysis if isinstance(trial.analysis, dict) else {}
+        rate = recorded.get("rate_hz") or nominal_rate_hz(trial.t)
         trial_items.append(
             {
                 "index": trial.index,
@@ -290,6 +290,7 @@ def summary_json(
                 "rate_hz": None if rate is None else round(rate, 6),
                 "duration_s": trial.duration_s,
                 "sensor_precision": sensor_precision(trial),
+                "analysis": trial.analysis,
             }
         )
     return jsonable(
@@ -312,7 +313,9 @@ def summary_json(
                 "settings": session.settings,
                 "software_version": session.software_version,
                 "metrics": session.metrics,
+                "analysis_version": (session.metrics or {}).get("analysis_version"),
                 "metrics_software_version": session.metrics_software_version,
+                "metrics_history": session.metrics_history,
                 "kept": session.kept,
             },
             "calibration": _loads(session.calibration),
@@ -650,7 +653,7 @@ class ExportJob:
             total = max(1, sum(t.sample_count for t in trials))
             done = 0
             for trial in trials:
-                job = AngleJob(trial, calibration)
+                job = ReplayJob(trial, calibration)
                 while not job.step(self.angle_slice):
                     self._within = 0.9 * (done + job.fraction * trial.sample_count) / total
                     yield

@@ -681,7 +681,7 @@ def _when_what(bundle: SessionBundle) -> list[tuple[str, str]]:
     return items
 
 
-def _metric_columns(bundle: SessionBundle) -> list[tuple[str, dict[str, Any]]]:
+def metric_columns(bundle: SessionBundle) -> list[tuple[str, dict[str, Any]]]:
     """(column title, metrics) of the metrics table: per trial, recomputed; with no usable
     trace, the metrics as recorded."""
     computed = [
@@ -704,7 +704,7 @@ def _mean_of(columns: Sequence[dict[str, Any]], path: Sequence[str]) -> float | 
 
 
 def _metrics_table(doc: _Doc, x: float, y: float, width: float, bundle: SessionBundle) -> float:
-    columns = _metric_columns(bundle)
+    columns = metric_columns(bundle)
     if not columns:
         doc.put(x, y, "No trace was recorded: no balance metrics.", 8, "I", MUTED)
         return y + 6
@@ -980,7 +980,7 @@ def session_pdf(
 
     # Metrics table beside the sway plot.
     y = doc.heading(y, "Balance measures")
-    columns = len(_metric_columns(bundle))
+    columns = len(metric_columns(bundle))
     table_w = 96.0 if columns <= 1 else min(124.0, 96.0 + 8.0 * (columns - 1))
     plot_size = CONTENT_W - table_w - 16.0
     plot_x = PAGE_W - MARGIN - plot_size

@@ -97,6 +97,9 @@ class SimSpec:
     tilted 3°, as a real one might be, so the simulator needs calibrating like a real board."""
     clock_ppm: float = 200.0
     autopilot: bool = True
+    return_after_s: float | None = 3.0
+    """The simulated person gets back on the board this long after stepping off, so a demo
+    never waits forever for someone to stand on it; None: they stay off."""
 
 
 @dataclass(frozen=True)

@@ -115,7 +115,11 @@ def build_sim_producer(spec: SourceSpec, clock: Clock) -> ChipProducer:
 
     sim = spec.sim
     person = PersonParams(
-        skill=sim.skill, stance=sim.stance, eyes_closed=sim.eyes_closed, autopilot=sim.autopilot
+        skill=sim.skill,
+        stance=sim.stance,
+        eyes_closed=sim.eyes_closed,
+        autopilot=sim.autopilot,
+        return_after_s=sim.return_after_s,
     )
     device = make_simulated_imu(
         sim.chip,

@@ -10,7 +10,7 @@ the accelerometer within a second, rather than integrating over a hole.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -52,21 +52,37 @@ class TiltStream:
         cls,
         reader: RingReader | None,
         calibration: Calibration,
-        estimator_state: dict[str, Any],
+        state: dict[str, Any],
     ) -> TiltStream:
-        """A stream whose estimator continues exactly from ``estimator_state`` (what
-        :meth:`estimator_state` returned, possibly through JSON): fed the same samples, it gives
-        bit for bit the angles the original stream gave. Raises ValueError for a state of another
-        estimator version or a damaged one."""
-        estimator = TiltEstimator.from_state(estimator_state)
+        """A stream that continues exactly from ``state`` (what :meth:`stream_state` returned,
+        possibly through JSON): fed the same samples, it gives bit for bit the angles the
+        original stream gave. The state's own mounting is used (a calibration file rounds it);
+        ``calibration`` gives the rest. Raises ValueError for a state of another estimator
+        version or a damaged one."""
+        if not isinstance(state, dict) or "estimator" not in state:
+            raise ValueError("a stream state needs its 'estimator' state")
+        estimator = TiltEstimator.from_state(state["estimator"])
+        mounting = state.get("sensor_to_board")
+        if mounting is not None:
+            try:
+                q = tuple(float(v) for v in mounting)
+            except (TypeError, ValueError) as exc:
+                raise ValueError(f"stream state: bad sensor_to_board {mounting!r}") from exc
+            if len(q) != 4:
+                raise ValueError(f"stream state: bad sensor_to_board {mounting!r}")
+            calibration = replace(calibration, sensor_to_board=q)
         stream = cls(reader, estimator.rate_hz, calibration)
         stream.estimator = estimator
         return stream
 
-    def estimator_state(self) -> dict[str, Any]:
-        """The estimator's full state now, JSON-ready (see :meth:`TiltEstimator.get_state`):
-        what a trial starting with the next sample needs to be replayed exactly."""
-        return self.estimator.get_state()
+    def stream_state(self) -> dict[str, Any]:
+        """What a trial starting with the next sample needs to be replayed exactly, JSON-ready:
+        the estimator's full state (:meth:`TiltEstimator.get_state`) and the exact mounting
+        the angles are computed with."""
+        return {
+            "estimator": self.estimator.get_state(),
+            "sensor_to_board": [float(v) for v in self.frame.sensor_to_board],
+        }
 
     def update(self) -> np.ndarray:
         """Process every new sample; returns their angles (:data:`ANGLE_DTYPE` rows). The

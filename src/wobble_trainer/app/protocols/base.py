@@ -36,6 +36,7 @@ import pygame
 
 from wobble_trainer import metrics
 from wobble_trainer.analysis import (
+    ANALYSIS_VERSION,
     TrialAngles,
     live_trial_angles,
     nominal_rate_hz,
@@ -530,6 +531,7 @@ class ProtocolRunner(Scene):
     def _close_log(self, completed: bool) -> None:
         summary = {
             "protocol": self.name,
+            "analysis_version": ANALYSIS_VERSION,
             "completed": completed,
             "trials": [r.as_dict() for r in self.results],
             **self.summary(),
