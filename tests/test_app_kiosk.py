@@ -30,6 +30,7 @@ from wobble_trainer.app.scenes.menus import StartScene
 from wobble_trainer.app.shell import TrainerApp
 from wobble_trainer.appliance.pin import ScryptParams
 from wobble_trainer.clock import ManualClock
+from wobble_trainer.sampling.samples import SAMPLE_DTYPE
 from wobble_trainer.tilt.stream import ANGLE_DTYPE
 
 FAST = ScryptParams(log2_n=4, r=1, p=1)
@@ -43,6 +44,7 @@ class FakeFeed:
     def __init__(self):
         self.angles = board_angles(1.0, 0.0)
         self.new_angles = np.empty(0, dtype=ANGLE_DTYPE)
+        self.new_samples = np.empty(0, dtype=SAMPLE_DTYPE)
 
     def poll(self):
         return self.angles

@@ -140,7 +140,7 @@ def test_dry_run_stores_nothing_and_all_walks_every_session(tmp_path, capsys):
     assert "0 changed, 2 unchanged" in capsys.readouterr().out
 
 
-def test_multi_trial_sessions_get_per_trial_metrics(tmp_path):
+def test_multi_trial_sessions_without_entries_get_per_trial_metrics(tmp_path):
     with open_database(tmp_path) as db:
         pid = db.profiles.create("P-002", 1990, 1.6, "left").id
         s = db.sessions.start(
@@ -157,9 +157,28 @@ def test_multi_trial_sessions_get_per_trial_metrics(tmp_path):
     assert [t["label"] for t in m["trials"]] == ["test 1", "test 2"]
     assert m["trials"][0]["osi"] == pytest.approx(2.0, abs=0.05)
     assert m["trials"][1]["osi"] == pytest.approx(4.0, abs=0.05)
-    assert m["osi"] == pytest.approx(math.sqrt((4 + 16) / 2), abs=0.05)
-    assert m["n_gaps"] == 1  # the join between the trials
+    assert "osi" not in m  # a protocol's summary is its own: not invented from the trace
     assert m["protocol"] == "biodex"
+
+
+def test_protocol_entries_keep_every_field_recompute_does_not_compute(tmp_path):
+    entry = {"label": "test 1", "practice": True, "ended_by": "edge", "time_s": 7.5, "osi": 9.0,
+             "reached": True}
+    reach = {"label": "test 2", "direction": "front", "direction_control_pct": 80.0}
+    with open_database(tmp_path) as db:
+        pid = db.profiles.create("P-005", 1990, 1.6, "left").id
+        s = db.sessions.start(pid, "test:x", calibration=to_json_dict(calibration()))
+        db.sessions.add_trial(s.id, *still_trace(2.0, 0.0, start=0.0), label="test 1")
+        db.sessions.add_trial(s.id, *still_trace(4.0, 0.0, start=30.0), label="test 2")
+        db.sessions.finish(s.id, metrics={"trials": [entry, reach], "mean_osi": 9.0})
+        m = recompute.recompute_session(db, s.id).metrics
+    first, second = m["trials"]
+    assert {k: first[k] for k in ("practice", "ended_by", "time_s", "reached")} == {
+        "practice": True, "ended_by": "edge", "time_s": 7.5, "reached": True
+    }
+    assert first["osi"] == pytest.approx(2.0, abs=0.05)
+    assert second == reach  # held no balance metrics: gets none
+    assert m["mean_osi"] == 9.0
 
 
 def test_sessions_that_cannot_be_recomputed_are_skipped_or_refused(tmp_path, capsys):
@@ -171,21 +190,11 @@ def test_sessions_that_cannot_be_recomputed_are_skipped_or_refused(tmp_path, cap
     assert recompute.run(args(tmp_path, "--all")) == 0
     out = capsys.readouterr().out
     assert f"session {empty} (hold): skipped: no raw trace" in out
-    assert f"session {bad} (hold): skipped: its stored calibration is not usable" in out
+    assert f"session {bad} (hold): skipped: stored calibration unusable" in out
     assert recompute.run(args(tmp_path, "--session", "999")) == 2
     with pytest.raises(SystemExit):
         recompute.add_arguments(p := argparse.ArgumentParser())
         p.parse_args([])  # --session or --all is required
-
-
-def test_rate_and_gaps_come_from_the_sample_times():
-    t = 5.0 + np.arange(200) / 250.0
-    t = np.delete(t, range(40, 120))  # 80 samples (0.32 s) dropped
-    assert recompute.rate_from_times(t) == pytest.approx(250.0)
-    samples = recompute.samples_from_trace(t, np.zeros((len(t), 3)), np.zeros((len(t), 3)), 250.0)
-    gaps = samples["gap_before"]
-    assert np.count_nonzero(gaps) == 1
-    assert gaps[40] == pytest.approx(80 / 250.0)
 
 
 def test_diff_reports_nested_and_added_keys():
@@ -200,14 +209,62 @@ def test_diff_reports_nested_and_added_keys():
     assert json.dumps([c.__dict__ for c in changes])
 
 
-def test_the_estimator_starts_warm_at_the_trials_first_pose():
+def test_a_legacy_trial_starts_warm_at_its_first_pose(tmp_path):
     # Cold, the estimator would show the mounting's own 10° tip until its first alignment.
-    t, acc, gyr = still_trace(3.0, 1.0, seconds=1.0)
-    samples = recompute.samples_from_trace(t, acc, gyr, RATE)
-    angles = recompute.trial_angles(samples, RATE, calibration())
-    assert len(angles) == len(t) and angles["t"][0] == t[0]
-    assert np.degrees(angles["pitch"]) == pytest.approx(3.0, abs=0.02)
-    assert np.degrees(angles["roll"]) == pytest.approx(1.0, abs=0.02)
-    warm = recompute.warm_up_samples(samples, RATE, calibration())
-    assert warm["t"][-1] == pytest.approx(t[0] - 1 / RATE)
-    assert len(warm) == round(recompute.WARM_UP_S * RATE)
+    with open_database(tmp_path) as db:
+        sid = store_session(db, *still_trace(3.0, 1.0, seconds=1.0), cal=calibration())
+        m = recompute.recompute_session(db, sid).metrics
+    assert m["mean_deg"]["ap"] == pytest.approx(3.0, abs=0.02)
+    assert m["max_tilt_deg"] == pytest.approx(math.hypot(3.0, 1.0), abs=0.03)
+
+
+def test_recompute_is_a_re_analysis_not_a_rewrite(tmp_path, capsys):
+    """Same version: nothing changes, nothing is written. Newer numbers are stored next to the
+    originals, and the command says what changed and by how much."""
+    from wobble_trainer.analysis import ANALYSIS_VERSION, live_trial_angles, recording_for
+    from wobble_trainer.analysis import trial_metrics as numbers_of
+    from wobble_trainer.sampling.samples import make_samples
+    from wobble_trainer.tilt.stream import TiltStream
+
+    t, acc, gyr = still_trace(2.0, -1.0, seconds=4.0, noise=0.05)
+    truth = (np.full(len(t), 2.0 * DEG), np.full(len(t), -1.0 * DEG))
+    samples = make_samples(t, acc, gyr, *truth)
+    stream = TiltStream(None, RATE, calibration())
+    stream.process(samples[:200])
+    state = stream.stream_state()
+    live = live_trial_angles(stream.process(samples[200:]), RATE, samples=samples[200:])
+    with open_database(tmp_path) as db:
+        pid = db.profiles.create("P-004", 1990, 1.6, "left").id
+        s = db.sessions.start(pid, "hold", calibration=to_json_dict(calibration()))
+        trial = samples[200:]
+        db.sessions.add_trial(
+            s.id, trial["t"], trial["acc"], trial["gyr"],
+            analysis=recording_for(trial, RATE, state).to_json(),
+            truth=(trial["true_pitch"], trial["true_roll"]),
+        )
+        stored = {"score": 4.0, **numbers_of(live, calibration().edge_angles)}
+        db.sessions.finish(s.id, metrics=stored)
+    assert recompute.run(args(tmp_path, "--all")) == 0
+    out = capsys.readouterr().out
+    assert f"unchanged ({ANALYSIS_VERSION})" in out and "1 unchanged" in out
+    assert "truth" in out and "RMS error" in out
+    with open_database(tmp_path) as db:
+        again = db.sessions.get(s.id)
+        assert again.metrics == json.loads(json.dumps(stored)) and again.metrics_history == []
+        # An older analysis stored other numbers: the re-analysis replaces and keeps them.
+        db.sessions.update_metrics(s.id, {**stored, "osi": 3.0, "analysis_version": "old"}, "0.0.9")
+    assert recompute.run(args(tmp_path, "--all")) == 0
+    out = capsys.readouterr().out
+    assert f"old -> {ANALYSIS_VERSION}" in out and "osi: 3 ->" in out and "(-" in out
+    with open_database(tmp_path) as db:
+        final = db.sessions.get(s.id)
+    assert final.metrics["osi"] == pytest.approx(stored["osi"], rel=1e-12)
+    assert final.metrics["score"] == 4.0
+    assert [h["metrics"]["osi"] for h in final.metrics_history][-1] == 3.0
+    assert final.metrics_history[-1]["software_version"] == "0.0.9"
+
+
+def test_dry_run_without_a_database_creates_none(tmp_path, capsys):
+    assert recompute.run(args(tmp_path / "nothing", "--all", "--dry-run")) == 2
+    assert "no database" in capsys.readouterr().err.lower()
+    assert not (tmp_path / "nothing").exists()

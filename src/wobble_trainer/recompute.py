@@ -89,11 +89,12 @@ def _number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
-def _replace_balance(target: dict[str, Any], new: dict[str, Any]) -> None:
-    """The balance metrics ``target`` holds, from ``new`` (an entry that never had them, such
-    as a limits-of-stability reach, gets none)."""
+def _replace_balance(target: dict[str, Any], new: dict[str, Any], *, only_held: bool) -> None:
+    """The balance metrics in ``target`` from ``new``; with ``only_held`` just those it holds
+    (a protocol's trial entry that never had them, such as a limits-of-stability reach, gets
+    none)."""
     for key in BALANCE_KEYS:
-        if key in new and key in target:
+        if key in new and (key in target or not only_held):
             target[key] = new[key]
 
 
@@ -141,9 +142,12 @@ def recompute_session(db: Any, session_id: int) -> SessionResult:
             if match is None:
                 continue
             unused.remove(match)
-            _replace_balance(entries[match], numbers)
+            _replace_balance(entries[match], numbers, only_held=True)
+    elif len(measured) == 1:
+        _replace_balance(new, measured[0][2], only_held=False)
     else:
-        _replace_balance(new, measured[0][2])
+        # Several trials but no per-trial entries (an older recording): add them.
+        new["trials"] = [{"label": trial.label, **numbers} for trial, _a, numbers in measured]
     new["analysis_version"] = ANALYSIS_VERSION
     result.metrics = new
     result.changes = diff_metrics(old, new)

@@ -1032,11 +1032,11 @@ def session_pdf(
 
     # How it was measured.
     notes = (
-        f"Angles and measures recomputed from the raw sensor trace with the session's calibration "
+        f"Angles from the raw sensor trace with the session's calibration "
         f"({bundle.calibration_note}); edge angle {math.degrees(bundle.edges.smallest):.1f}\u00b0 "
         f"(smallest). Stability indices about level (Arnold & Schmitz 1998); SD about the mean; "
         f"95% prediction ellipse (Schubert & Kirchner 2014). Recorded with Wobble Trainer "
-        f"{s.software_version}."
+        f"{s.software_version}. " + " ".join(f"{line}." for line in bundle.analysis_lines())
     )
     doc.use_font(6.5, "", MUTED)
     doc.set_xy(MARGIN, max(y, 268.0))
@@ -1266,7 +1266,7 @@ def progress_pdf(
                 fmt(dig(m, ("sd", "combined")), 2),
             ]
         )
-    doc.grid_table(
+    y = doc.grid_table(
         MARGIN,
         y,
         ["Date", "Activity", "Trials", "Minutes", "Score", "OSI (\u00b0)", "SD (\u00b0)"],
@@ -1274,7 +1274,18 @@ def progress_pdf(
         [34.0, 58.0, 14.0, 18.0, 20.0, 20.0, 22.0],
         text_columns=2,
     )
+    doc.put(MARGIN, y + 1, pdf_text(analysis_versions_note(sessions)), 6.5, "I", MUTED)
     return bytes(doc.output())
+
+
+def analysis_versions_note(sessions: Sequence[SessionRecord]) -> str:
+    """Which analysis versions the sessions' numbers come from (stored with the metrics)."""
+    counts: dict[str, int] = {}
+    for s in sessions:
+        version = (s.metrics or {}).get("analysis_version") or "recorded before analysis versions"
+        counts[str(version)] = counts.get(str(version), 0) + 1
+    parts = [f"{v} ({n} session{'s' if n != 1 else ''})" for v, n in sorted(counts.items())]
+    return "Numbers from analysis " + ", ".join(parts) + "."
 
 
 def write_progress_pdf(
