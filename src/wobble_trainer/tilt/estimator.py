@@ -125,7 +125,9 @@ class TiltParams:
     """Give the bias filter no measurement from the first inclination correction after a
     (re)start: it is the initial alignment (from the identity to the measured tilt), not a gyro
     drift. VQF uses it, clipped to ``bias_clip_dps``; in simulation that start-up outlier biased
-    the estimate for about a minute."""
+    the estimate for about a minute. Nor motion measurements during the gravity filter's warm-up
+    (its first ``tau_acc_s``), which is still the alignment: with a wide initial bias
+    uncertainty they would set the bias to start-up transients."""
     motion_bias_estimation: bool = True
     """Estimate the gyro bias while moving (from the inclination corrections)."""
     rest_bias_estimation: bool = True
@@ -1040,7 +1042,9 @@ class TiltEstimator:
             s4 = p4 + w
             s5 = p5
             s8 = p8 + w
-        elif self._motion_bias and acc_lp.n >= acc_lp.n_init:
+        elif self._motion_bias and (acc_lp.n >= acc_lp.n_init or not self._skip_alignment):
+            # (Not during the gravity filter's warm-up either: its running mean is still
+            # aligning, and a confident bias filter would take that for drift.)
             # Earth-frame correction rate (ey, −ex)/ts cancels the drift R·(b_true − b):
             # measurement of LP(R)·b_true is LP(R·b) − correction rate.
             _, _, _, h0, h1, h2, h3, h4, h5, h6, h7, h8, rbx, rby = lp
