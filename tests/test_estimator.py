@@ -253,7 +253,10 @@ def _vqf_mode(**kw: float) -> TiltParams:
     return TiltParams(
         adaptive_tau=False,
         coning_correction=False,
-        rest_bias_gate_floor_dps=1e3,
+        rest_tilt_change_deg=180.0,
+        bias_band_dps=2.0,
+        bias_sigma_init_dps=0.5,
+        bias_forgetting_time_s=100.0,
         skip_alignment_in_bias=False,
         rest_gyro_threshold_dps=2.0,
         **kw,

@@ -22,8 +22,9 @@ implemented here from the paper's equations):
 * Our additions to VQF: τ adapts to the motion, τ ∝ √(σ_a/ω̄) within [2 s, 4 s] (see
   :class:`TiltParams`): long while the sensor translates or shakes without rotating much (a
   wobble board), shorter during fast rotation, where gyro scale errors dominate; a two-sample
-  coning correction in the gyro integration; and a rest-detection gate against the bias model,
-  so that a person swaying slowly on the board is not mistaken for rest.
+  coning correction in the gyro integration; a rest test on the gravity direction in the sensor
+  frame, so that a person swaying slowly on the board is not mistaken for rest whatever the bias
+  error; a short time constant at rest; a bias band around the calibration's seed.
 * A correction quaternion ``q_acc`` (I → earth) rotates the filtered gravity direction exactly
   onto earth z each step. Output ``q = q_acc ⊗ q_gyr``.
 * Two rates (ours, for speed in plain Python): every sample integrates the gyroscope and adds
@@ -60,7 +61,7 @@ from wobble_trainer.units import DEG
 
 __all__ = ["ESTIMATOR_VERSION", "TiltParams", "TiltEstimator", "estimate_orientation"]
 
-ESTIMATOR_VERSION = "tilt-2"
+ESTIMATOR_VERSION = "tilt-3"
 """Identity of the algorithm: bumped by every change that alters any output of
 :class:`TiltEstimator` for the same parameters and samples. A saved :meth:`TiltEstimator.get_state`
 restores only into the same version, because only then does it reproduce the angles bit for bit."""
@@ -73,10 +74,14 @@ class TiltParams:
     """Tuning of :class:`TiltEstimator`; independent of the sample rate.
 
     One parameter set serves every use (the BROAD benchmark, the wobble board at 100-1000 Hz).
-    The bias and rest-detection values are VQF's published defaults; the adaptive time constant
-    is ours. With ``adaptive_tau=False, coning_correction=False, skip_alignment_in_bias=False``,
-    the rest gate opened (``rest_bias_gate_floor_dps`` huge) and ``correction_rate_hz`` at the
-    sample rate, this is VQF's 6D algorithm (the tests check it against the ``vqf`` package).
+    Most bias and rest-detection values are VQF's published defaults; the adaptive time
+    constant, the rest-time constant, the gravity-direction rest test, the bias band and the
+    faster bias forgetting are ours (they let a stale calibration's bias error of several °/s be
+    learnt). With ``adaptive_tau=False, coning_correction=False, skip_alignment_in_bias=False``,
+    the rest tilt test opened (``rest_tilt_change_deg`` = 180), VQF's bias values
+    (``bias_band_dps=2, bias_sigma_init_dps=0.5, bias_forgetting_time_s=100``, rest gyro
+    threshold 2 °/s) and ``correction_rate_hz`` at the sample rate, this is VQF's 6D algorithm
+    (the tests check it against the ``vqf`` package).
     """
 
     tau_acc_s: float = 3.0
@@ -96,6 +101,11 @@ class TiltParams:
     """Shortest adaptive time constant (fast rotation with little acceleration, and rest)."""
     tau_max_s: float = 4.0
     """Longest adaptive time constant (translation or shaking with little rotation: the board)."""
+    tau_rest_s: float = 0.5
+    """Adaptive time constant while at rest. The accelerometer then reads gravity alone, so a
+    short filter costs nothing but a little noise, and it lets the inclination catch up within
+    seconds when rest has just corrected a large gyro-bias error (a stale calibration: the tilt
+    integrated degrees of drift before the rest was recognised)."""
     tau_window_s: float = 2.0
     """Averaging time of the σ_a and ω̄ estimates that drive the adaptation."""
     tau_rate_floor_dps: float = 5.0
@@ -115,18 +125,33 @@ class TiltParams:
     """Give the bias filter no measurement from the first inclination correction after a
     (re)start: it is the initial alignment (from the identity to the measured tilt), not a gyro
     drift. VQF uses it, clipped to ``bias_clip_dps``; in simulation that start-up outlier biased
-    the estimate for about a minute."""
+    the estimate for about a minute. Nor motion measurements during the gravity filter's warm-up
+    (its first ``tau_acc_s``), which is still the alignment: with a wide initial bias
+    uncertainty they would set the bias to start-up transients."""
     motion_bias_estimation: bool = True
     """Estimate the gyro bias while moving (from the inclination corrections)."""
     rest_bias_estimation: bool = True
     """Estimate the gyro bias at rest (directly from the low-pass gyro reading)."""
-    bias_sigma_init_dps: float = 0.5
-    """Standard deviation of the initial bias estimate, °/s (a seed may give its own)."""
-    bias_forgetting_time_s: float = 100.0
-    """Time for the bias uncertainty to grow by 0.1 °/s: how fast the true bias may drift."""
+    bias_sigma_init_dps: float = 5.0
+    """Standard deviation of the initial bias estimate, °/s (a seed may give its own). Without
+    a seed we know only that the bias is a few °/s (VQF's 0.5 °/s made the filter so sure of a
+    zero bias that a real 5 °/s took minutes to learn in motion)."""
+    bias_forgetting_time_s: float = 20.0
+    """Time for the bias uncertainty to grow by 0.1 °/s: how fast the true bias may drift. An
+    MPU-6050 drifts by 0.16 °/s per °C (PS-MPU-6000A §6.1) and warms by a few °C in its first
+    minutes, so 0.1 °/s in 20 s (VQF: 100 s); this also keeps the motion bias update able to
+    follow a bias error that rest has not corrected (it converges within a minute of
+    balancing from 5 °/s)."""
     bias_clip_dps: float = 2.0
-    """Largest bias correction about the seeded bias (and largest single disagreement used),
-    °/s. A calibration seeds the bias; the estimator then only tracks drift within this band."""
+    """Largest single disagreement between a bias measurement and the estimate that is used,
+    °/s (VQF's clip): a larger one counts as this large, so one outlier moves the estimate
+    little, while a real bias error still gets learnt over several steps."""
+    bias_band_dps: float = 10.0
+    """Largest bias correction about the seeded bias, per axis, °/s. It must exceed how far the
+    real bias may be from the seed: an MPU-6050's zero-rate output moves by several °/s with
+    temperature and from one power-on to the next (PS-MPU-6000A §6.1: ±20 °/s over
+    −40…+85 °C), so a weeks-old calibration is routinely 1-5 °/s off. A rest reading beyond the
+    band is not taken for a bias (nothing real moves the zero-rate output that far)."""
     bias_sigma_motion_dps: float = 0.1
     """Steady-state uncertainty the motion bias update aims for, °/s."""
     bias_vertical_forgetting_factor: float = 1e-4
@@ -143,16 +168,20 @@ class TiltParams:
     gyro-bias estimate, and the tilt, 1-2.5° off on the simulator. A board truly at rest
     shows gyro noise of a few hundredths of °/s; 0.5 °/s keeps BROAD within its targets."""
     rest_acc_threshold_ms2: float = 0.5
-    """Largest accelerometer deviation from its low-pass at rest, m/s²."""
-    rest_bias_gate_sigma: float = 3.0
-    """Width of the rest gate below, in standard deviations of the bias estimate."""
-    rest_bias_gate_floor_dps: float = 0.2
-    """Narrowest rest gate, °/s. Our addition to VQF's rest detector: "at rest" also needs
-    the low-pass gyro reading within max(floor, gate_sigma·σ_b) of the current bias estimate
-    (σ_b: its standard deviation), per axis. A person balancing on a board sways so smoothly
-    that the deviation tests alone can pass for a second or two; the bias would then jump to
-    the sway rate (seen in simulation: 0.7 °/s, 2.7° of tilt error for a minute). A real bias
-    only drifts, as the bias model says."""
+    """Largest accelerometer deviation from its low-pass at rest, m/s² (sensor frame, as in
+    VQF: the test must not depend on the bias estimate, which is what rest is there to
+    measure)."""
+    rest_tilt_change_deg: float = 0.15
+    """Largest change of the (low-passed) gravity direction in the sensor frame since the start
+    of a rest, degrees. Our addition to VQF's rest detector: a person balancing on a board can
+    sway so smoothly that the deviation tests alone pass for a second or two, and the bias would
+    jump to the sway rate (seen in simulation: 0.7 °/s, 2.7° of tilt error for a minute). A
+    board at rest does not turn, so its gravity direction stays put to within the accelerometer
+    noise (≈0.02° after the rest low-pass for an MPU-6050), whatever the gyro bias; sway turns
+    it by the sway itself (tenths of a degree within a second). A rest that passes this test
+    has a horizontal rotation rate below ≈ this angle / ``rest_min_time_s``, so the bias it
+    measures is that close to the truth, for any bias error (an earlier gate on the distance
+    from the current bias estimate also kept real rests out once the bias was far off)."""
 
     def __post_init__(self) -> None:
         for name in (
@@ -160,6 +189,7 @@ class TiltParams:
             "rest_filter_tau_s",
             "bias_forgetting_time_s",
             "tau_min_s",
+            "tau_rest_s",
             "tau_window_s",
             "tau_rate_floor_dps",
             "tau_gain",
@@ -176,8 +206,8 @@ class TiltParams:
             "rest_gyro_threshold_dps",
             "rest_acc_threshold_ms2",
             "bias_vertical_forgetting_factor",
-            "rest_bias_gate_sigma",
-            "rest_bias_gate_floor_dps",
+            "rest_tilt_change_deg",
+            "bias_band_dps",
         ):
             if not getattr(self, name) >= 0.0:
                 raise ValueError(f"{name} must be >= 0")
@@ -319,11 +349,15 @@ _STATE_FIELDS: tuple[tuple[str, str, Any], ...] = (
     ("tau_s", "_tau", float),
     ("rest_t", "_rest_t", float),
     ("at_rest", "_at_rest", bool),
+    ("rest_ref", "_rest_ref", 3),
     ("aligned", "_aligned", bool),
     ("sum_ex", "_sex", float),
     ("sum_ey", "_sey", float),
     ("sum_ez", "_sez", float),
     ("sum_aa", "_saa", float),
+    ("sum_sx", "_ssx", float),
+    ("sum_sy", "_ssy", float),
+    ("sum_sz", "_ssz", float),
     ("dropped", "_dropped", int),
     ("block_len", "_len", int),
     ("block_left", "_left", int),
@@ -425,6 +459,7 @@ class TiltEstimator:
         pr = p.bias_sigma_rest_dps**2
         self._w_rest = pr * pr / self._v + pr
         self._clip = p.bias_clip_dps * DEG
+        self._band = p.bias_band_dps * DEG
         self._acc_coeffs = _butterworth2(p.tau_acc_s, ts_s)
         self._tan_k = ts_s / _SQRT2  # π·fc·ts = tan_k / tau
         self._rest_coeffs = _butterworth2(p.rest_filter_tau_s, ts_s)
@@ -440,8 +475,9 @@ class TiltEstimator:
         self._tau_floor = p.tau_rate_floor_dps
         self._tau_min = p.tau_min_s
         self._tau_max = p.tau_max_s
-        self._gate_floor = p.rest_bias_gate_floor_dps * DEG
-        self._gate_k = p.rest_bias_gate_sigma * DEG  # P is in (°/s)²
+        self._tau_rest = p.tau_rest_s
+        # Chord length² of the largest gravity-direction change at rest (unit vectors).
+        self._rest_tilt2 = (2.0 * math.sin(0.5 * p.rest_tilt_change_deg * DEG)) ** 2
         # First-order averaging weight for σ_a and ω̄ (exact discretisation of exp(−t/τ)).
         self._window_k = 1.0 - math.exp(-ts_s / p.tau_window_s)
         self._rest_th_gyr2 = (p.rest_gyro_threshold_dps * DEG) ** 2
@@ -452,15 +488,30 @@ class TiltEstimator:
 
     # -- state -------------------------------------------------------------------------------
 
-    def reset(self) -> None:
-        """Back to the initial state (identity orientation, seeded bias, filters empty)."""
+    def reset(self, keep_bias: bool = False, elapsed_s: float = 0.0) -> None:
+        """Back to the initial state: identity orientation, filters empty, and the seeded bias
+        (``keep_bias=False``) or the bias learnt so far with its uncertainty (``keep_bias=True``).
+
+        Keep the bias across a gap in the samples (the chip was unplugged, a stall): the bias is
+        a property of the chip, and what rest and motion taught the estimator about it is still
+        the best knowledge; only the orientation is lost. ``elapsed_s`` is how long the gap
+        lasted: the uncertainty grows by the bias model's drift over that time
+        (``bias_forgetting_time_s``).
+        """
         p = self.params
         ts_s = self._ts_slow
         self._q = (1.0, 0.0, 0.0, 0.0)  # sensor → earth: the output, = q_acc ⊗ q_gyr
         self._qa = (1.0, 0.0, 0.0, 0.0)  # I → earth (inclination correction)
-        self._bias = self._seed  # rad/s, sensor frame
-        v0 = self._seed_var
-        self._P = (v0, 0.0, 0.0, 0.0, v0, 0.0, 0.0, 0.0, v0)  # row-major, (°/s)²
+        if keep_bias:
+            if not (elapsed_s >= 0.0 and math.isfinite(elapsed_s)):
+                raise ValueError("elapsed_s must be a finite number >= 0")
+            grow = self._v * elapsed_s / ts_s
+            P = self._P
+            self._P = (P[0] + grow, P[1], P[2], P[3], P[4] + grow, P[5], P[6], P[7], P[8] + grow)
+        else:
+            self._bias = self._seed  # rad/s, sensor frame
+            v0 = self._seed_var
+            self._P = (v0, 0.0, 0.0, 0.0, v0, 0.0, 0.0, 0.0, v0)  # row-major, (°/s)²
         # Gravity in I (3 channels), and with bias estimation R (9) and R·b (x, y): one filter,
         # since all use the same coefficients at the same steps.
         self._acc_lp = _LowPass(14 if self._bias_on else 3, p.tau_acc_s, ts_s)
@@ -472,11 +523,14 @@ class TiltEstimator:
         self._tau = p.tau_min_s if p.adaptive_tau else p.tau_acc_s
         self._rest_t = 0.0
         self._at_rest = False
+        # Low-passed sensor-frame gravity direction at the start of the current rest candidate.
+        self._rest_ref = (0.0, 0.0, 0.0)
         self._aligned = False  # the first correction (the initial alignment) has been made
         self._q_start = self._q  # output at the start of the current block
         # Block sum of the accelerometer in the earth frame of the current output (valid
-        # samples only; _dropped counts the others), and of |acc|².
+        # samples only; _dropped counts the others), in the sensor frame, and of |acc|².
         self._sex = self._sey = self._sez = self._saa = 0.0
+        self._ssx = self._ssy = self._ssz = 0.0
         self._dropped = 0  # samples of this block without a valid accelerometer reading
         # Blocks of one sample until the first correction: the output is aligned with the
         # accelerometer from the first sample on, as if the slow part ran every sample.
@@ -487,7 +541,7 @@ class TiltEstimator:
     def seed_gyro_bias(self, bias_rad_s: Sequence[float], sigma_dps: float | None = None) -> None:
         """Set the gyro bias (rad/s, sensor frame), e.g. from a calibration, and reset.
 
-        The estimator keeps tracking drift within ±``bias_clip_dps`` around this seed.
+        The estimator keeps tracking drift within ±``bias_band_dps`` around this seed.
         ``sigma_dps`` is the seed's uncertainty (default: ``bias_sigma_init_dps``).
         """
         bx, by, bz = (float(v) for v in bias_rad_s)
@@ -720,6 +774,9 @@ class TiltEstimator:
             self._sey += ay + qw * ty + qz * tx - qx * tz
             self._sez += az + qw * tz + qx * ty - qy * tx
             self._saa += ax * ax + ay * ay + az * az
+            self._ssx += ax
+            self._ssy += ay
+            self._ssz += az
         else:
             self._dropped += 1
 
@@ -774,24 +831,14 @@ class TiltEstimator:
         rgx, rgy, rgz = _lp3(self._rest_gyr_lp, b0, a1, a2, gx, gy, gz)
         dx, dy, dz = gx - rgx, gy - rgy, gz - rgz
         P = self._P
-        # (Conditionals rather than min/max/abs calls on the hot path of the slow part.)
-        pmax = P[0] if P[0] > P[4] else P[4]
-        if P[8] > pmax:
-            pmax = P[8]
-        gate = self._gate_k * _sqrt(pmax) if pmax > 0.0 else 0.0
-        if gate < self._gate_floor:
-            gate = self._gate_floor
+        band = self._band
         if (
             dx * dx + dy * dy + dz * dz >= self._rest_th_gyr2
-            or abs(rgx - sbx) > clip
-            or abs(rgy - sby) > clip
-            or abs(rgz - sbz) > clip
-            or abs(rgx - bx) > gate
-            or abs(rgy - by) > gate
-            or abs(rgz - bz) > gate
+            or abs(rgx - sbx) > band
+            or abs(rgy - sby) > band
+            or abs(rgz - sbz) > band
         ):
-            # Moving, or the reading is too far from the seeded bias (or from what the bias model
-            # allows) to be a bias.
+            # Moving, or the reading is too far from the seeded bias to be a bias.
             self._rest_t = 0.0
             self._at_rest = False
 
@@ -805,7 +852,11 @@ class TiltEstimator:
         vy = self._sey * inv_n
         vz = self._sez * inv_n
         aa = self._saa * inv_n
+        sx = self._ssx * inv_n
+        sy = self._ssy * inv_n
+        sz = self._ssz * inv_n
         self._sex = self._sey = self._sez = self._saa = 0.0
+        self._ssx = self._ssy = self._ssz = 0.0
 
         # ---- accelerometer block mean from the earth frame back into I: rotate by q_acc⁻¹ ----
         cw, cx, cy, cz = self._qa
@@ -816,15 +867,29 @@ class TiltEstimator:
         iy = vy + cw * ty - cz * tx + cx * tz
         iz = vz + cw * tz - cx * ty + cy * tx
 
-        # ---- rest detection, accelerometer half ----
-        # In I rather than in the sensor frame: the same deviation while still (I is fixed to the
-        # sensor then), and rotation is the gyroscope half's business.
-        rax, ray, raz = _lp3(self._rest_acc_lp, b0, a1, a2, ix, iy, iz)
-        dx, dy, dz = ix - rax, iy - ray, iz - raz
+        # ---- rest detection, accelerometer half (sensor frame: independent of the bias) ----
+        rax, ray, raz = _lp3(self._rest_acc_lp, b0, a1, a2, sx, sy, sz)
+        dx, dy, dz = sx - rax, sy - ray, sz - raz
         if dx * dx + dy * dy + dz * dz >= self._rest_th_acc2:
             self._rest_t = 0.0
             self._at_rest = False
         else:
+            # The gravity direction must also stay where it was when this rest began: a board
+            # at rest does not turn, a smoothly swaying one does (see rest_tilt_change_deg).
+            n = rax * rax + ray * ray + raz * raz
+            n = 1.0 / _sqrt(n) if n > 0.0 else 0.0
+            rax *= n
+            ray *= n
+            raz *= n
+            if self._rest_t == 0.0:
+                self._rest_ref = (rax, ray, raz)
+            else:
+                ux, uy, uz = self._rest_ref
+                dx, dy, dz = rax - ux, ray - uy, raz - uz
+                if dx * dx + dy * dy + dz * dz > self._rest_tilt2:
+                    self._rest_t = 0.0
+                    self._at_rest = False
+                    self._rest_ref = (rax, ray, raz)
             self._rest_t += na * self._ts
             if self._rest_t >= self._rest_min_t:
                 self._at_rest = True
@@ -851,7 +916,9 @@ class TiltEstimator:
             if rate < self._tau_floor:
                 rate = self._tau_floor
             tau = self._tau_gain * _sqrt(_sqrt(self._dist_ms) / rate)
-            if tau < self._tau_min:
+            if self._at_rest:
+                tau = self._tau_rest
+            elif tau < self._tau_min:
                 tau = self._tau_min
             elif tau > self._tau_max:
                 tau = self._tau_max
@@ -975,7 +1042,9 @@ class TiltEstimator:
             s4 = p4 + w
             s5 = p5
             s8 = p8 + w
-        elif self._motion_bias:
+        elif self._motion_bias and (acc_lp.n >= acc_lp.n_init or not self._skip_alignment):
+            # (Not during the gravity filter's warm-up either: its running mean is still
+            # aligning, and a confident bias filter would take that for drift.)
             # Earth-frame correction rate (ey, −ex)/ts cancels the drift R·(b_true − b):
             # measurement of LP(R)·b_true is LP(R·b) − correction rate.
             _, _, _, h0, h1, h2, h3, h4, h5, h6, h7, h8, rbx, rby = lp
@@ -1044,14 +1113,14 @@ class TiltEstimator:
         q5 = p5 - (k3 * m6 + k4 * m7 + k5 * m8)
         q8 = p8 - (k6 * m6 + k7 * m7 + k8 * m8)
         self._P = (q0, q1, q2, q1, q4, q5, q2, q5, q8)
-        lo = sbx - clip
-        hi = sbx + clip
+        lo = sbx - band
+        hi = sbx + band
         bx = hi if bx > hi else lo if bx < lo else bx
-        lo = sby - clip
-        hi = sby + clip
+        lo = sby - band
+        hi = sby + band
         by = hi if by > hi else lo if by < lo else by
-        lo = sbz - clip
-        hi = sbz + clip
+        lo = sbz - band
+        hi = sbz + band
         bz = hi if bz > hi else lo if bz < lo else bz
         self._bias = (bx, by, bz)
 
