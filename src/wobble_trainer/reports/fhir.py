@@ -463,8 +463,11 @@ def diagnostic_report(
         "identifier": [_identifier("diagnostic-report", key)],
         "status": "final" if completed else "partial",
         "category": [
-            {"coding": [{"system": DIAGNOSTIC_SERVICE, "code": "PT",
-                         "display": "Physical Therapy"}]}
+            {
+                "coding": [
+                    {"system": DIAGNOSTIC_SERVICE, "code": "PT", "display": "Physical Therapy"}
+                ]
+            }
         ],
         "code": {"coding": [coding(REPORT)], "text": kind_title(session.kind)},
         "subject": _ref(refs["patient"]),

@@ -37,12 +37,30 @@ from wobble_trainer.reports.fhir_codes import CODE_SYSTEM_URL, CODES, UCUM, UCUM
 
 BINDINGS: dict[tuple[str, str], frozenset[str]] = {
     ("Observation", "status"): frozenset(
-        {"registered", "preliminary", "final", "amended", "corrected", "cancelled",
-         "entered-in-error", "unknown"}
+        {
+            "registered",
+            "preliminary",
+            "final",
+            "amended",
+            "corrected",
+            "cancelled",
+            "entered-in-error",
+            "unknown",
+        }
     ),
     ("DiagnosticReport", "status"): frozenset(
-        {"registered", "partial", "preliminary", "final", "amended", "corrected", "appended",
-         "cancelled", "entered-in-error", "unknown"}
+        {
+            "registered",
+            "partial",
+            "preliminary",
+            "final",
+            "amended",
+            "corrected",
+            "appended",
+            "cancelled",
+            "entered-in-error",
+            "unknown",
+        }
     ),
     ("CarePlan", "status"): frozenset(
         {"draft", "active", "on-hold", "revoked", "completed", "entered-in-error", "unknown"}
@@ -52,26 +70,54 @@ BINDINGS: dict[tuple[str, str], frozenset[str]] = {
     ("DeviceMetric", "category"): frozenset(
         {"measurement", "setting", "calculation", "unspecified"}
     ),
-    ("DeviceMetric", "operationalStatus"): frozenset(
-        {"on", "off", "standby", "entered-in-error"}
-    ),
+    ("DeviceMetric", "operationalStatus"): frozenset({"on", "off", "standby", "entered-in-error"}),
     ("Patient", "gender"): frozenset({"male", "female", "other", "unknown"}),
 }
 """Required bindings of top-level codes (FHIR R4 value sets)."""
 
 CALIBRATION_TYPES = frozenset({"unspecified", "offset", "gain", "two-point"})
-CALIBRATION_STATES = frozenset({"not-calibrated", "calibration-required", "calibrated",
-                                "unspecified"})
-ACTIVITY_STATUS = frozenset({"not-started", "scheduled", "in-progress", "on-hold", "completed",
-                             "cancelled", "stopped", "unknown", "entered-in-error"})
-DEVICE_NAME_TYPES = frozenset({"udi-label-name", "user-friendly-name", "patient-reported-name",
-                               "manufacturer-name", "model-name", "other"})
+CALIBRATION_STATES = frozenset(
+    {"not-calibrated", "calibration-required", "calibrated", "unspecified"}
+)
+ACTIVITY_STATUS = frozenset(
+    {
+        "not-started",
+        "scheduled",
+        "in-progress",
+        "on-hold",
+        "completed",
+        "cancelled",
+        "stopped",
+        "unknown",
+        "entered-in-error",
+    }
+)
+DEVICE_NAME_TYPES = frozenset(
+    {
+        "udi-label-name",
+        "user-friendly-name",
+        "patient-reported-name",
+        "manufacturer-name",
+        "model-name",
+        "other",
+    }
+)
 IDENTIFIER_USES = frozenset({"usual", "official", "temp", "secondary", "old"})
 MIME = re.compile(r"^[a-z]+/[a-z0-9.+-]+$")
 ABSOLUTE_URI = re.compile(r"^(https?://\S+|urn:\S+)$")
-_VALUE_KEYS = ("valueQuantity", "valueBoolean", "valueString", "valueInteger",
-               "valueCodeableConcept", "valueRange", "valueRatio", "valueSampledData",
-               "valueTime", "valueDateTime", "valuePeriod")
+_VALUE_KEYS = (
+    "valueQuantity",
+    "valueBoolean",
+    "valueString",
+    "valueInteger",
+    "valueCodeableConcept",
+    "valueRange",
+    "valueRatio",
+    "valueSampledData",
+    "valueTime",
+    "valueDateTime",
+    "valuePeriod",
+)
 
 
 def _walk(node: Any, path: str) -> Iterator[tuple[str, str, Any]]:
@@ -139,19 +185,24 @@ def _check_resource(where: str, resource: dict[str, Any], problems: list[str]) -
     rtype = resource.get("resourceType")
     for (bound_type, element), allowed in BINDINGS.items():
         if rtype == bound_type and element in resource and resource[element] not in allowed:
-            problems.append(f"{where}.{element}: {resource[element]!r} is not in its required "
-                            f"value set {sorted(allowed)}")
+            problems.append(
+                f"{where}.{element}: {resource[element]!r} is not in its required "
+                f"value set {sorted(allowed)}"
+            )
     if rtype == "Observation":
         effective = [k for k in resource if k.startswith("effective")]
         if len(effective) != 1:
-            problems.append(f"{where}: an Observation needs exactly one effective[x], has "
-                            f"{effective}")
+            problems.append(
+                f"{where}: an Observation needs exactly one effective[x], has {effective}"
+            )
         for i, comp in enumerate(resource.get("component", [])):
             values = [k for k in comp if k in _VALUE_KEYS]
             absent = "dataAbsentReason" in comp
             if len(values) + absent != 1:
-                problems.append(f"{where}.component[{i}]: needs one value[x] or a "
-                                f"dataAbsentReason, has {values + ['dataAbsentReason'] * absent}")
+                problems.append(
+                    f"{where}.component[{i}]: needs one value[x] or a "
+                    f"dataAbsentReason, has {values + ['dataAbsentReason'] * absent}"
+                )
     if rtype == "DeviceMetric":
         for i, cal in enumerate(resource.get("calibration", [])):
             if cal.get("type") not in CALIBRATION_TYPES | {None}:
@@ -221,8 +272,9 @@ def check_bundle(bundle: Any) -> list[str]:
         if method == "POST" and condition is not None:
             wanted = condition.removeprefix("identifier=")
             if not condition.startswith("identifier=") or wanted not in _identifiers(resource):
-                problems.append(f"{where}: ifNoneExist {condition!r} is not one of its own "
-                                "identifiers")
+                problems.append(
+                    f"{where}: ifNoneExist {condition!r} is not one of its own identifiers"
+                )
         _check_resource(where, resource, problems)
         for path, key, value in _walk(resource, where):
             if key == "reference" and value not in known:
