@@ -283,11 +283,17 @@ class FhirPusher:
         self.clock = clock
         self.sleep = sleep
         self.poster = poster
+        self.server_retry_at = 0.0
+        self.unreachable_rounds = 0
+        """After the server could not be reached: no try before this time (unix seconds)."""
 
     def flush(self) -> FlushResult:
         """Try every queued Bundle whose backoff has passed, once."""
         result = FlushResult()
         items = self.outbox.items()
+        if self.clock() < self.server_retry_at:
+            result.waiting = len(items)
+            return result
         for n, item in enumerate(items):
             if item.next_attempt_at > self.clock():
                 result.waiting += 1
@@ -305,11 +311,16 @@ class FhirPusher:
                 item.next_attempt_at = self.clock() + backoff_s(item.attempts)
                 self.outbox.update(item)
                 if exc.status is None:  # the server is unreachable: leave the rest queued
+                    # The server's backoff grows with every round it stays unreachable,
+                    # whichever item that round tried.
+                    self.unreachable_rounds += 1
+                    self.server_retry_at = self.clock() + backoff_s(self.unreachable_rounds)
                     result.waiting += len(items) - n
                     return result
                 result.waiting += 1
                 continue
             self.outbox.done(item)
+            self.unreachable_rounds = 0
             result.sent += 1
         return result
 
@@ -326,6 +337,7 @@ class FhirPusher:
             if not result.waiting or round_no == retries:
                 break
             due = min((i.next_attempt_at for i in self.outbox.items()), default=self.clock())
+            due = max(due, self.server_retry_at)
             self.sleep(min(MAX_BACKOFF_S, max(0.0, due - self.clock())))
         return total
 
