@@ -172,16 +172,8 @@ use the same values here as an approximation: their tables were not found (see m
 DS3_ANALOG_BW: dict[float, int] = {400.0: 0b00, 200.0: 0b01, 100.0: 0b10, 50.0: 0b11}
 """LSM6DS3 BW_XL (CTRL1_XL[1:0]) anti-aliasing bandwidth, used when XL_BW_SCAL_ODR = 1."""
 
-DSO_LPF2_DIVIDERS: dict[int, int] = {
-    4: 0b000,
-    10: 0b001,
-    20: 0b010,
-    45: 0b011,
-    100: 0b100,
-    200: 0b101,
-    400: 0b110,
-    800: 0b111,
-}
+DSO_LPF2_DIVIDERS: dict[int, int] = {4: 0b000, 10: 0b001, 20: 0b010, 45: 0b011,
+                                     100: 0b100, 200: 0b101, 400: 0b110, 800: 0b111}
 """LSM6DSO accelerometer LPF2 (LPF2_XL_EN = 1): ODR divider → HPCF_XL[2:0] (CTRL8_XL[7:5])."""
 
 DSO_CTRL1_LPF2_XL_EN = 0x02
@@ -309,9 +301,8 @@ class Lsm6dsDriver(ImuDriver):
         if name == "LSM6DS3":
             # Analog anti-aliasing filter chosen by BW_XL (CTRL1_XL) once XL_BW_SCAL_ODR = 1
             # (CTRL4_C); otherwise the chip picks it from the ODR. No digital LPF2 used.
-            return {
-                bw: (code, [(CTRL4_C, CTRL4_XL_BW_SCAL_ODR)]) for bw, code in DS3_ANALOG_BW.items()
-            }
+            return {bw: (code, [(CTRL4_C, CTRL4_XL_BW_SCAL_ODR)]) for bw, code in
+                    DS3_ANALOG_BW.items()}
         if name == "LSM6DS3TR-C":
             # Digital LPF1: ODR/2 or ODR/4 (LPF1_BW_SEL, CTRL1_XL[1]); LPF2 is left off because it
             # also needs FUNC_EN (embedded functions) on this chip.

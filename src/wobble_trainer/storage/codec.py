@@ -56,9 +56,8 @@ def jsonable(value: Any) -> Any:
 def to_json(value: Any, what: str) -> str:
     """Compact JSON text for ``value`` (after :func:`jsonable`); ``what`` names it in errors."""
     try:
-        return json.dumps(
-            jsonable(value), ensure_ascii=False, allow_nan=False, separators=(",", ":")
-        )
+        return json.dumps(jsonable(value), ensure_ascii=False, allow_nan=False,
+                          separators=(",", ":"))
     except (TypeError, ValueError) as exc:
         raise ValueError(f"{what} cannot be stored as JSON: {exc}") from exc
 
@@ -115,12 +114,8 @@ def _format_json(dtype: np.dtype) -> str:
         sub, _offset = dtype.fields[name][:2]
         base = sub.base if sub.shape else sub
         fields.append(
-            {
-                "name": name,
-                "dtype": base.str,
-                "shape": list(sub.shape),
-                "unit": TRACE_UNITS.get(name),
-            }
+            {"name": name, "dtype": base.str, "shape": list(sub.shape),
+             "unit": TRACE_UNITS.get(name)}
         )
     return json.dumps({"fields": fields}, separators=(",", ":"))
 

@@ -72,8 +72,8 @@ def read_header(path: Path) -> tuple[int, int] | None:
             "Move it away (or choose another data directory) and start again; it has not been "
             "changed."
         )
-    (user_version,) = struct.unpack(">I", header[60:64])
-    (application_id,) = struct.unpack(">I", header[68:72])
+    user_version, = struct.unpack(">I", header[60:64])
+    application_id, = struct.unpack(">I", header[68:72])
     return user_version, application_id
 
 

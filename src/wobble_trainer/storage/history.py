@@ -91,7 +91,9 @@ def current_streak(days: Iterable[date], today: date) -> int:
     return 0
 
 
-def _day_bounds(start: date | None, end: date | None) -> tuple[list[str], list[Any]]:
+def _day_bounds(
+    start: date | None, end: date | None
+) -> tuple[list[str], list[Any]]:
     """WHERE clauses for a local-date range on ``started_at`` (text starting with the date)."""
     clauses: list[str] = []
     params: list[Any] = []
@@ -215,12 +217,12 @@ class HistoryStore:
             (path, *params),
         )
         return [
-            MetricPoint(r["id"], datetime.fromisoformat(r["started_at"]), r["value"]) for r in rows
+            MetricPoint(r["id"], datetime.fromisoformat(r["started_at"]), r["value"])
+            for r in rows
         ]
 
-    def streaks(
-        self, profile_id: int, today: date | None = None, kind: str | None = None
-    ) -> StreakSummary:
+    def streaks(self, profile_id: int, today: date | None = None,
+                kind: str | None = None) -> StreakSummary:
         """Current and longest streak of a profile (optionally of one kind of session)."""
         days = self.session_days(profile_id, kind=kind)
         return StreakSummary(

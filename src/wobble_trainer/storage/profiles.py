@@ -72,14 +72,11 @@ def _validate(
     if isinstance(birth_year, bool) or not isinstance(birth_year, int):
         raise ValueError(f"birth year must be a whole year, not {birth_year!r}")
     if not OLDEST_BIRTH_YEAR <= birth_year <= this_year:
-        raise ValueError(
-            f"birth year {birth_year} is not between {OLDEST_BIRTH_YEAR} and {this_year}"
-        )
+        raise ValueError(f"birth year {birth_year} is not between {OLDEST_BIRTH_YEAR} and "
+                         f"{this_year}")
     if height_m is None or not MIN_HEIGHT_M <= float(height_m) <= MAX_HEIGHT_M:
-        raise ValueError(
-            f"height {height_m} m is not between {MIN_HEIGHT_M} and {MAX_HEIGHT_M} m "
-            "(give it in metres)"
-        )
+        raise ValueError(f"height {height_m} m is not between {MIN_HEIGHT_M} and {MAX_HEIGHT_M} m "
+                         "(give it in metres)")
     if dominant_leg not in LEGS:
         raise ValueError(f"dominant leg must be one of {LEGS}, not {dominant_leg!r}")
     if injured_side not in INJURED_SIDES:
@@ -126,15 +123,8 @@ class ProfileStore:
                 cur = conn.execute(
                     "INSERT INTO profiles (name, birth_year, sex, height_m, injured_side, "
                     "dominant_leg, is_guest, created_at) VALUES (?, ?, ?, ?, ?, ?, 0, ?)",
-                    (
-                        name,
-                        birth_year,
-                        sex,
-                        float(height_m),
-                        injured_side,
-                        dominant_leg,
-                        iso(now()),
-                    ),
+                    (name, birth_year, sex, float(height_m), injured_side, dominant_leg,
+                     iso(now())),
                 )
                 new_id = cur.lastrowid
         except sqlite3.IntegrityError as exc:
@@ -168,28 +158,15 @@ class ProfileStore:
         current = self.get(profile.id)
         if current.is_guest:
             raise ValueError("the built-in guest profile cannot be edited")
-        name = _validate(
-            profile.name,
-            profile.birth_year,
-            profile.height_m,
-            profile.dominant_leg,
-            profile.injured_side,
-            profile.sex,
-        )
+        name = _validate(profile.name, profile.birth_year, profile.height_m,
+                         profile.dominant_leg, profile.injured_side, profile.sex)
         try:
             with self._db.transaction(f"saving profile {name!r}") as conn:
                 conn.execute(
                     "UPDATE profiles SET name = ?, birth_year = ?, sex = ?, height_m = ?, "
                     "injured_side = ?, dominant_leg = ? WHERE id = ?",
-                    (
-                        name,
-                        profile.birth_year,
-                        profile.sex,
-                        float(profile.height_m),
-                        profile.injured_side,
-                        profile.dominant_leg,
-                        profile.id,
-                    ),
+                    (name, profile.birth_year, profile.sex, float(profile.height_m),
+                     profile.injured_side, profile.dominant_leg, profile.id),
                 )
         except sqlite3.IntegrityError as exc:
             raise ValueError(f"the name {name!r} is already used by another profile") from exc

@@ -88,9 +88,8 @@ class ProgrammeStore:
         if isinstance(start_date, datetime) or not isinstance(start_date, date):
             raise ValueError(f"start date must be a date, not {start_date!r}")
         with self._db.transaction(f"assigning programme {programme_id!r}") as conn:
-            row = conn.execute(
-                "SELECT is_guest FROM profiles WHERE id = ?", (profile_id,)
-            ).fetchone()
+            row = conn.execute("SELECT is_guest FROM profiles WHERE id = ?",
+                               (profile_id,)).fetchone()
             if row is None:
                 raise NotFoundError(f"there is no profile with id {profile_id}")
             if row["is_guest"]:
@@ -106,28 +105,21 @@ class ProgrammeStore:
                         f"the current programme starts on {old['start_date']}, after "
                         f"{start_date.isoformat()}; end it first"
                     )
-                conn.execute(
-                    "UPDATE programme_assignments SET end_date = ? WHERE id = ?",
-                    (start_date.isoformat(), old["id"]),
-                )
+                conn.execute("UPDATE programme_assignments SET end_date = ? WHERE id = ?",
+                             (start_date.isoformat(), old["id"]))
             cur = conn.execute(
                 "INSERT INTO programme_assignments (profile_id, programme_id, start_date, "
                 "assigned_at, assigned_by, note) VALUES (?, ?, ?, ?, ?, ?)",
-                (
-                    profile_id,
-                    programme_id.strip(),
-                    start_date.isoformat(),
-                    iso(now()),
-                    assigned_by,
-                    note,
-                ),
+                (profile_id, programme_id.strip(), start_date.isoformat(), iso(now()),
+                 assigned_by, note),
             )
             new_id = cur.lastrowid
         return self.get(new_id)  # type: ignore[arg-type]
 
     def get(self, assignment_id: int) -> ProgrammeAssignment:
         """The assignment with this id (:class:`NotFoundError` if there is none)."""
-        rows = self._db.query("SELECT * FROM programme_assignments WHERE id = ?", (assignment_id,))
+        rows = self._db.query("SELECT * FROM programme_assignments WHERE id = ?",
+                              (assignment_id,))
         if not rows:
             raise NotFoundError(f"there is no programme assignment with id {assignment_id}")
         return _from_row(rows[0])
@@ -154,10 +146,9 @@ class ProgrammeStore:
         """Stop an assignment: it no longer runs from ``end_date`` on."""
         current = self.get(assignment_id)
         if end_date < current.start_date:
-            raise ValueError(f"end date {end_date} is before the start date {current.start_date}")
+            raise ValueError(f"end date {end_date} is before the start date "
+                             f"{current.start_date}")
         with self._db.transaction(f"ending programme assignment {assignment_id}") as conn:
-            conn.execute(
-                "UPDATE programme_assignments SET end_date = ? WHERE id = ?",
-                (end_date.isoformat(), assignment_id),
-            )
+            conn.execute("UPDATE programme_assignments SET end_date = ? WHERE id = ?",
+                         (end_date.isoformat(), assignment_id))
         return self.get(assignment_id)

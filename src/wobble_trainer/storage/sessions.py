@@ -184,16 +184,8 @@ class SessionStore:
             cur = conn.execute(
                 "INSERT INTO sessions (profile_id, kind, settings, started_at, calibration, "
                 "edge_angles, software_version, kept) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    profile_id,
-                    kind.strip(),
-                    settings_text,
-                    started,
-                    calibration_text,
-                    edges_text,
-                    software_version,
-                    0 if row["is_guest"] else 1,
-                ),
+                (profile_id, kind.strip(), settings_text, started, calibration_text, edges_text,
+                 software_version, 0 if row["is_guest"] else 1),
             )
             session_id = cur.lastrowid
         return self.get(session_id)  # type: ignore[arg-type]
@@ -233,18 +225,8 @@ class SessionStore:
             cur = conn.execute(
                 "INSERT INTO trials (session_id, idx, label, started_at, ended_at, sample_count, "
                 "trace_format, trace, trace_crc32, events) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    session_id,
-                    row["next_idx"],
-                    label,
-                    start_text,
-                    end_text,
-                    count,
-                    fmt,
-                    sqlite3.Binary(blob),
-                    crc,
-                    events_text,
-                ),
+                (session_id, row["next_idx"], label, start_text, end_text, count, fmt,
+                 sqlite3.Binary(blob), crc, events_text),
             )
             return cur.lastrowid  # type: ignore[return-value]
 
@@ -252,14 +234,13 @@ class SessionStore:
         """Append events (e.g. a clinician's taps) to the session's event list."""
         new = _events_json(events, "events")
         with self._db.transaction(f"saving events of session {session_id}") as conn:
-            row = conn.execute("SELECT events FROM sessions WHERE id = ?", (session_id,)).fetchone()
+            row = conn.execute("SELECT events FROM sessions WHERE id = ?",
+                               (session_id,)).fetchone()
             if row is None:
                 raise NotFoundError(f"there is no session with id {session_id}")
             merged = from_json(row["events"]) + new
-            conn.execute(
-                "UPDATE sessions SET events = ? WHERE id = ?",
-                (to_json(merged, "events"), session_id),
-            )
+            conn.execute("UPDATE sessions SET events = ? WHERE id = ?",
+                         (to_json(merged, "events"), session_id))
 
     def finish(
         self,
@@ -275,9 +256,8 @@ class SessionStore:
         new_events = _events_json(events, "events")
         end_text = iso(ended_at or now())
         with self._db.transaction(f"finishing session {session_id}") as conn:
-            row = conn.execute(
-                "SELECT ended_at, events FROM sessions WHERE id = ?", (session_id,)
-            ).fetchone()
+            row = conn.execute("SELECT ended_at, events FROM sessions WHERE id = ?",
+                               (session_id,)).fetchone()
             if row is None:
                 raise NotFoundError(f"there is no session with id {session_id}")
             if row["ended_at"] is not None:
@@ -286,14 +266,8 @@ class SessionStore:
                 "UPDATE sessions SET ended_at = ?, events = ?, metrics = coalesce(?, metrics), "
                 "metrics_software_version = CASE WHEN ? IS NULL THEN metrics_software_version "
                 "ELSE ? END WHERE id = ?",
-                (
-                    end_text,
-                    to_json(from_json(row["events"]) + new_events, "events"),
-                    metrics_text,
-                    metrics_text,
-                    software_version,
-                    session_id,
-                ),
+                (end_text, to_json(from_json(row["events"]) + new_events, "events"),
+                 metrics_text, metrics_text, software_version, session_id),
             )
         return self.get(session_id)
 
@@ -304,14 +278,12 @@ class SessionStore:
         with self._db.transaction(f"keeping session {session_id}") as conn:
             self._require(conn, session_id)
             if profile_id is not None:
-                row = conn.execute(
-                    "SELECT is_guest FROM profiles WHERE id = ?", (profile_id,)
-                ).fetchone()
+                row = conn.execute("SELECT is_guest FROM profiles WHERE id = ?",
+                                   (profile_id,)).fetchone()
                 if row is None:
                     raise NotFoundError(f"there is no profile with id {profile_id}")
-                conn.execute(
-                    "UPDATE sessions SET profile_id = ? WHERE id = ?", (profile_id, session_id)
-                )
+                conn.execute("UPDATE sessions SET profile_id = ? WHERE id = ?",
+                             (profile_id, session_id))
             conn.execute("UPDATE sessions SET kept = 1 WHERE id = ?", (session_id,))
         return self.get(session_id)
 
@@ -362,10 +334,8 @@ class SessionStore:
             clauses.append("kind = ?")
             params.append(kind)
         where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
-        ids = [
-            r[0]
-            for r in self._db.query(f"SELECT id FROM sessions {where} ORDER BY id", tuple(params))
-        ]
+        ids = [r[0] for r in self._db.query(f"SELECT id FROM sessions {where} ORDER BY id",
+                                            tuple(params))]
         for session_id in ids:
             rows = self._db.query(f"{SESSION_SELECT} WHERE s.id = ?", (session_id,))
             if rows:  # deleted meanwhile
@@ -374,9 +344,8 @@ class SessionStore:
     def load_trace(self, session_id: int) -> list[TrialRecord]:
         """The session's trials in order, each with its raw trace (float64 arrays)."""
         self.get(session_id)
-        rows = self._db.query(
-            "SELECT * FROM trials WHERE session_id = ? ORDER BY idx", (session_id,)
-        )
+        rows = self._db.query("SELECT * FROM trials WHERE session_id = ? ORDER BY idx",
+                              (session_id,))
         return [self._trial_from_row(r) for r in rows]
 
     def update_metrics(
@@ -403,9 +372,8 @@ class SessionStore:
     @staticmethod
     def _trial_from_row(row: sqlite3.Row) -> TrialRecord:
         what = f"trial {row['idx'] + 1} of session {row['session_id']}"
-        t, acc, gyr = unpack_trace(
-            row["trace_format"], row["trace"], row["sample_count"], row["trace_crc32"], what
-        )
+        t, acc, gyr = unpack_trace(row["trace_format"], row["trace"], row["sample_count"],
+                                   row["trace_crc32"], what)
         return TrialRecord(
             id=row["id"],
             session_id=row["session_id"],

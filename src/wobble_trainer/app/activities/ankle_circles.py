@@ -521,7 +521,8 @@ class AnkleCircles(TimedActivity):
             if last.analysis is not None and last.done != 0:
                 a = last.analysis
                 detail = (
-                    f"round {a.roundness:.0f}  size {100 * a.mean_radius / last.target_radius:.0f}%"
+                    f"round {a.roundness:.0f}  size "
+                    f"{100 * a.mean_radius / last.target_radius:.0f}%"
                 )
             else:
                 detail = "time ran out" if last.done == 0 else "wrong way"

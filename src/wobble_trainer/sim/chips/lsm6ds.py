@@ -87,57 +87,24 @@ MODE_CONTINUOUS = 0b110
 TAG_GYRO_NC = 0x01
 TAG_ACCEL_NC = 0x02
 
-ODR_HZ = {
-    1: 12.5,
-    2: 26.0,
-    3: 52.0,
-    4: 104.0,
-    5: 208.0,
-    6: 416.0,
-    7: 833.0,
-    8: 1666.0,
-    9: 3332.0,
-    10: 6664.0,
-}
+ODR_HZ = {1: 12.5, 2: 26.0, 3: 52.0, 4: 104.0, 5: 208.0, 6: 416.0, 7: 833.0, 8: 1666.0,
+          9: 3332.0, 10: 6664.0}
 """ODR code → nominal rate (the same table as the driver's)."""
 
 ACCEL_MG_PER_LSB = {0b00: 0.061, 0b10: 0.122, 0b11: 0.244, 0b01: 0.488}
 GYRO_MDPS_PER_LSB = {0b00: 8.75, 0b01: 17.5, 0b10: 35.0, 0b11: 70.0}
 GYRO_125_MDPS_PER_LSB = 4.375
-GYRO_LPF2_HZ = {
-    12.5: 4.2,
-    26.0: 8.3,
-    52.0: 16.7,
-    104.0: 33.0,
-    208.0: 66.8,
-    416.0: 135.9,
-    833.0: 295.5,
-    1666.0: 1108.1,
-    3332.0: 1108.1,
-    6664.0: 1108.1,
-}
+GYRO_LPF2_HZ = {12.5: 4.2, 26.0: 8.3, 52.0: 16.7, 104.0: 33.0, 208.0: 66.8, 416.0: 135.9,
+                833.0: 295.5, 1666.0: 1108.1, 3332.0: 1108.1, 6664.0: 1108.1}
 DEC_FACTORS = {1: 1, 2: 2, 3: 3, 4: 4, 5: 8, 6: 16, 7: 32}
 """Pattern FIFO DEC_FIFO_* code → decimation factor (0 = not in the FIFO)."""
 DS3_ANALOG_BW = {0b00: 400.0, 0b01: 200.0, 0b10: 100.0, 0b11: 50.0}
 DS3TRC_LPF2_DIVIDERS = {0b00: 50, 0b01: 100, 0b10: 9, 0b11: 400}
-DSO_LPF2_DIVIDERS = {
-    0b000: 4,
-    0b001: 10,
-    0b010: 20,
-    0b011: 45,
-    0b100: 100,
-    0b101: 200,
-    0b110: 400,
-    0b111: 800,
-}
+DSO_LPF2_DIVIDERS = {0b000: 4, 0b001: 10, 0b010: 20, 0b011: 45, 0b100: 100, 0b101: 200,
+                     0b110: 400, 0b111: 800}
 
-READ_ONLY = {
-    WHO_AM_I,
-    STATUS_REG,
-    *range(OUT_TEMP_L, 0x2E),
-    *range(FIFO_STATUS1, 0x40),
-    *range(FIFO_DATA_OUT_TAG, FIFO_DATA_OUT_Z_H + 1),
-}
+READ_ONLY = {WHO_AM_I, STATUS_REG, *range(OUT_TEMP_L, 0x2E), *range(FIFO_STATUS1, 0x40),
+             *range(FIFO_DATA_OUT_TAG, FIFO_DATA_OUT_Z_H + 1)}
 
 
 def _ds3_auto_analog_bw(odr: float) -> float:
@@ -220,7 +187,8 @@ class Lsm6dsModel(ChipModel):
         xl, g = self._odr_codes()
         xl_odr = ODR_HZ.get(xl, 0.0)
         g_odr = ODR_HZ.get(g, 0.0)
-        return (self.accel_bandwidth_hz(xl_odr) if xl else 0.0, GYRO_LPF2_HZ[g_odr] if g else 0.0)
+        return (self.accel_bandwidth_hz(xl_odr) if xl else 0.0,
+                GYRO_LPF2_HZ[g_odr] if g else 0.0)
 
     @abstractmethod
     def accel_bandwidth_hz(self, odr: float) -> float:
@@ -232,9 +200,8 @@ class Lsm6dsModel(ChipModel):
     ) -> None:
         acc_counts = quantise(acc, 1.0 / self.accel_sensitivity())
         gyr_counts = quantise(gyr, 1.0 / self.gyro_sensitivity())
-        temp_counts = np.clip(
-            np.rint((temperature_c - 25.0) * self.TEMP_LSB_PER_C), -32768, 32767
-        ).astype(np.int16)
+        temp_counts = np.clip(np.rint((temperature_c - 25.0) * self.TEMP_LSB_PER_C),
+                              -32768, 32767).astype(np.int16)
         xl, g = self._odr_codes()
         top = max(xl, g)
         xl_div = 1 << (top - xl) if xl else 0
@@ -247,12 +214,12 @@ class Lsm6dsModel(ChipModel):
             g_bytes = gyr_counts[i].astype("<i2").tobytes()
             xl_bytes = acc_counts[i].astype("<i2").tobytes()
             if new_g:
-                self.regs[OUTX_L_G : OUTX_L_G + 6] = gyr_counts[i].astype(order + "i2").tobytes()
+                self.regs[OUTX_L_G:OUTX_L_G + 6] = gyr_counts[i].astype(order + "i2").tobytes()
                 self.regs[STATUS_REG] |= 0x02
             if new_xl:
-                self.regs[OUTX_L_XL : OUTX_L_XL + 6] = acc_counts[i].astype(order + "i2").tobytes()
+                self.regs[OUTX_L_XL:OUTX_L_XL + 6] = acc_counts[i].astype(order + "i2").tobytes()
                 self.regs[STATUS_REG] |= 0x01
-            self.regs[OUT_TEMP_L : OUT_TEMP_L + 2] = temp_counts[i].astype(order + "i2").tobytes()
+            self.regs[OUT_TEMP_L:OUT_TEMP_L + 2] = temp_counts[i].astype(order + "i2").tobytes()
             self.regs[STATUS_REG] |= 0x04
             self._batch(top, xl, g, xl_bytes, g_bytes)
 
@@ -300,8 +267,8 @@ class Lsm6dsModel(ChipModel):
         top = max(xl, g)
         if not top:
             return
-        g_bytes = bytes(self.regs[OUTX_L_G : OUTX_L_G + 6])
-        xl_bytes = bytes(self.regs[OUTX_L_XL : OUTX_L_XL + 6])
+        g_bytes = bytes(self.regs[OUTX_L_G:OUTX_L_G + 6])
+        xl_bytes = bytes(self.regs[OUTX_L_XL:OUTX_L_XL + 6])
         if not self.TAGGED_FIFO and self.regs[CTRL3_C] & BLE:
             g_bytes = _swap_pairs(g_bytes)
             xl_bytes = _swap_pairs(xl_bytes)
@@ -395,10 +362,10 @@ class PatternFifoModel(Lsm6dsModel):
         # Pattern order: gyroscope words first, then accelerometer (datasheet FIFO section).
         if g and dec_g and self._fifo_tick % dec_g == 0:
             for k in range(3):
-                self._push(g_bytes[2 * k : 2 * k + 2], mode)
+                self._push(g_bytes[2 * k:2 * k + 2], mode)
         if xl and dec_xl and self._fifo_tick % dec_xl == 0:
             for k in range(3):
-                self._push(xl_bytes[2 * k : 2 * k + 2], mode)
+                self._push(xl_bytes[2 * k:2 * k + 2], mode)
 
     def on_config_write(self, register: int, value: int) -> None:
         if register == P_FIFO_CTRL5 and self._fifo_mode(P_FIFO_CTRL5) == MODE_BYPASS:
@@ -409,7 +376,7 @@ class PatternFifoModel(Lsm6dsModel):
         if register == FIFO_STATUS1:
             return count & 0xFF
         if register == FIFO_STATUS2:
-            watermark = self.regs[P_FIFO_CTRL1] | (self.regs[P_FIFO_CTRL2] & 0x0F) << 8
+            watermark = (self.regs[P_FIFO_CTRL1] | (self.regs[P_FIFO_CTRL2] & 0x0F) << 8)
             value = (count >> 8) & self.DIFF_HIGH_MASK
             if watermark and count >= watermark:
                 value |= 0x80
@@ -449,10 +416,8 @@ class TaggedFifoModel(Lsm6dsModel):
         bdr_g = self.regs[T_FIFO_CTRL3] >> 4
         bdr_xl = self.regs[T_FIFO_CTRL3] & 0x0F
         slot = self._tick & 0x3  # TAG_CNT: a 2-bit counter of the time slot
-        for code, bdr, tag, data in (
-            (g, bdr_g, TAG_GYRO_NC, g_bytes),
-            (xl, bdr_xl, TAG_ACCEL_NC, xl_bytes),
-        ):
+        for code, bdr, tag, data in ((g, bdr_g, TAG_GYRO_NC, g_bytes),
+                                     (xl, bdr_xl, TAG_ACCEL_NC, xl_bytes)):
             if not code or bdr not in ODR_HZ:
                 continue
             if self._tick % (1 << (top - min(bdr, code))):
@@ -497,7 +462,7 @@ def _tag_byte(sensor: int, slot: int) -> int:
 
 
 def _swap_pairs(data: bytes) -> bytes:
-    return b"".join(data[i + 1 : i + 2] + data[i : i + 1] for i in range(0, len(data), 2))
+    return b"".join(data[i + 1:i + 2] + data[i:i + 1] for i in range(0, len(data), 2))
 
 
 class LSM6DS3Model(PatternFifoModel):
