@@ -297,3 +297,39 @@ def test_wobble_export_format_fhir_from_the_command_line(tmp_path, monkeypatch, 
     bundle = json.loads(path.read_text())
     assert check_bundle(bundle) == []
     assert quantity(resources(bundle, "Observation")[0], "osi") == 1.5
+
+
+def test_a_test_stopped_early_is_a_partial_report_and_unknown_protocols_get_the_generic_code(
+    tmp_path,
+):
+    from test_reports_data import store_session
+
+    from wobble_trainer.storage import open_database
+
+    with open_database(tmp_path) as db:
+        person = db.profiles.create("P-2", 1975, 1.6, "left")
+        trial = {
+            "label": "only",
+            "practice": False,
+            "time_s": 4.0,
+            "ended_by": "clinician",
+            "osi": 1.25,
+        }
+        session = store_session(
+            db,
+            person,
+            "test:sway_walk",
+            metrics={"protocol": "sway_walk", "completed": False, "trials": [trial]},
+        )
+        bundle = session_bundle(db, session.id, with_pdf=False)
+    assert check_bundle(bundle) == []
+    Bundle(bundle, strict=True)
+    (report,) = resources(bundle, "DiagnosticReport")
+    assert report["status"] == "partial"
+    trial_obs, summary = resources(bundle, "Observation")
+    assert trial_obs["code"]["coding"][0]["code"] == "protocol-trial"
+    assert summary["code"]["coding"][0]["code"] == "protocol"
+    assert quantity(trial_obs, "osi") == 1.25
+    assert component(trial_obs, "ended-by")["valueString"] == "clinician"
+    assert component(summary, "protocol-completed")["valueBoolean"] is False
+    assert "CarePlan" not in [e["resource"]["resourceType"] for e in bundle["entry"]]
