@@ -125,3 +125,103 @@ def assert_renders(scene, sizes=SCREEN_SIZES) -> None:
         pixels = pygame.surfarray.array3d(surface).reshape(-1, 3)
         colours = np.unique(pixels[:: max(1, len(pixels) // 20000)], axis=0)
         assert len(colours) > 3, f"{type(scene).__name__} renders blank at {size}"
+
+
+def _run_protocol(app, runner, script=None) -> None:
+    """Run a protocol to its end hands-free (the clinician taps Ready at each setup)."""
+    from test_app_protocols_helpers import Driver
+
+    from wobble_trainer.app.controls import Command
+    from wobble_trainer.app.protocols.base import Phase
+    from wobble_trainer.app.scenes.menus import StartScene
+
+    app.push(StartScene(app))
+    app.push(runner)
+    driver = Driver(app)
+    step = script or (lambda t: (0.5, 0.3))
+    for _ in range(200_000):
+        if runner.phase is Phase.DONE:
+            return
+        if runner.phase is Phase.SETUP:
+            runner.command(Command.SELECT)
+        driver.step(step)
+    raise AssertionError(f"{type(runner).__name__} did not finish")
+
+
+@pytest.fixture(scope="session")
+def sessions_of_every_kind(tmp_path_factory):
+    """A database with one stored session of every kind, recorded through the app: a hold, a
+    game (circles) and each clinical protocol, for "P-017" (calibrated board, a programme
+    assigned). Returns (db, {kind: session id}); treat it as read-only."""
+    from datetime import date
+
+    from wobble_trainer.app.activities.base import COUNTDOWN_S
+    from wobble_trainer.app.activities.circles import CircleSettings, CircleTracing
+    from wobble_trainer.app.activities.hold import HoldChallenge, HoldSettings
+    from wobble_trainer.app.protocols.ankle_rom import AnkleRom, AnkleRomSettings
+    from wobble_trainer.app.protocols.bess import Bess, BessSettings
+    from wobble_trainer.app.protocols.limits_of_stability import (
+        LimitsOfStability,
+        LimitsOfStabilitySettings,
+    )
+    from wobble_trainer.app.protocols.mctsib import Mctsib, MctsibSettings
+    from wobble_trainer.app.protocols.postural_stability import (
+        PosturalStability,
+        PosturalStabilitySettings,
+    )
+    from wobble_trainer.app.protocols.single_leg_stance import (
+        SingleLegStance,
+        SingleLegStanceSettings,
+    )
+    from wobble_trainer.app.records import Records
+    from wobble_trainer.app.scene import AppContext
+    from wobble_trainer.app.scenes.menus import StartScene
+    from wobble_trainer.feedback.base import NullFeedback
+    from wobble_trainer.storage import open_database
+    from wobble_trainer.tilt.calibration import Calibration, DeviceIdentity
+
+    base = tmp_path_factory.mktemp("every-kind")
+    db = open_database(base / "db")
+    app = AppContext(feedback=NullFeedback(), rng=random.Random(7), records=Records(base / "r"))
+    app.db = db
+    app.sample_reader = SteadyReader
+    app.calibration = Calibration(
+        device=DeviceIdentity("MPU-6050", "1", 0x68), created="2025-04-30T08:00:00+00:00"
+    )
+    app.profile = db.profiles.create("P-017", 1958, 1.68, "right", sex="female")
+    db.programmes.assign(app.profile.id, "ankle-sprain-prevention", date(2020, 1, 1))
+    app.push(StartScene(app))
+    app.push(HoldChallenge(app, HoldSettings(duration_s=10)))
+    drive(app, COUNTDOWN_S + 3, lambda t: (0.0, 0.0))
+    drive(app, 2, lambda t: (15.0, 0.0))  # on the rim: an edge touch
+    drive(app, 10, lambda t: (1.0, -1.0))
+    app.push(StartScene(app))
+    app.push(CircleTracing(app, CircleSettings(laps=4)))
+    drive(app, COUNTDOWN_S + 80, autopilot_script(app))
+    _run_protocol(app, Mctsib(app, MctsibSettings(duration_s=10, rest_s=0)))
+    _run_protocol(app, Bess(app, BessSettings(duration_s=10, rest_s=0)))
+    _run_protocol(
+        app, LimitsOfStability(app, LimitsOfStabilitySettings(rest_s=0)), autopilot_script(app)
+    )
+    _run_protocol(app, AnkleRom(app, AnkleRomSettings(rest_s=0, trial_s=6)), autopilot_script(app))
+    _run_protocol(
+        app,
+        PosturalStability(
+            app,
+            PosturalStabilitySettings(practice_trials=1, test_trials=2, duration_s=10, rest_s=0),
+        ),
+    )
+    _run_protocol(app, SingleLegStance(app, SingleLegStanceSettings(trials=1, max_s=10, rest_s=0)))
+    kinds = {s.kind: s.id for s in db.sessions.iter_sessions()}
+    yield db, kinds
+    db.close()
+
+
+@pytest.fixture
+def fhir_server():
+    """The in-test FHIR server (tests/fhir_test_server.py) on 127.0.0.1, stopped afterwards."""
+    from fhir_test_server import FhirTestServer
+
+    server = FhirTestServer().start()
+    yield server
+    server.stop()

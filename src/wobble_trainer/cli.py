@@ -426,6 +426,11 @@ def build_parser() -> argparse.ArgumentParser:
     exporting = sub.add_parser("export", help="export sessions: CSV/JSON data and PDF reports")
     export.add_arguments(exporting)
     exporting.set_defaults(func=export.run)
+    from wobble_trainer.reports import fhir_push
+
+    fhir = sub.add_parser("fhir", help="send sessions to a FHIR server (HL7 FHIR R4 Bundles)")
+    fhir_push.add_arguments(fhir)
+    fhir.set_defaults(func=fhir_push.run)
     again = sub.add_parser(
         "recompute", help="recompute stored sessions' metrics from their raw traces"
     )

@@ -18,6 +18,7 @@ Export format ``wobble-trainer-session``, version 1
           events.json
         session-0042_2025-05-01_0930_hold.json  --format json: the same in one file
         session-0042_2025-05-01_0930_hold.pdf   --format pdf: the one-page session report
+        session-0042_2025-05-01_0930_hold.fhir.json  --format fhir: FHIR R4 transaction Bundle
         progress.pdf                            --format pdf: the profile's progress report
 
 Names are ASCII, lower case, digits and hyphens (every file system, FAT32 sticks included); the
@@ -81,7 +82,7 @@ replaced by ``"events"`` (the ``events.json`` object) and each trial carrying ``
 (``path`` relative to ``<out>``, of the folder or file written first for the session).
 
 Command line: ``wobble export --profile NAME | --all | --session ID [--since YYYY-MM-DD]
-[--format csv|json|pdf[,...]] --out DIR`` (:func:`add_arguments`, :func:`run`). In the app,
+[--format csv|json|pdf|fhir[,...]] --out DIR`` (:func:`add_arguments`, :func:`run`). In the app,
 :class:`ExportJob` does the same a step at a time so the screen keeps moving.
 """
 
@@ -120,7 +121,7 @@ from wobble_trainer.storage.codec import jsonable
 
 FORMAT_NAME = "wobble-trainer-session"
 FORMAT_VERSION = 1
-FORMATS = ("csv", "json", "pdf")
+FORMATS = ("csv", "json", "pdf", "fhir")
 SAMPLE_COLUMNS = ("t", "ax", "ay", "az", "gx", "gy", "gz")
 UNITS = {
     "t": "s",
@@ -146,6 +147,13 @@ BYTES_PER_PDF = 80_000
 
 ANGLE_SLICE = 4000
 """Samples of angle recomputation per :meth:`ExportJob.step` (a few frames' time on a Pi)."""
+
+
+def _fhir() -> Any:
+    """The FHIR module (it makes the session PDF too)."""
+    from wobble_trainer.reports import fhir
+
+    return fhir
 
 
 def _pdf() -> Any:
@@ -548,6 +556,7 @@ class ExportJob:
         samples = sum(sample_count(self.db, s.id) for _, s in self.items)
         per_sample = BYTES_PER_SAMPLE * sum(f in self.formats for f in ("csv", "json"))
         pdfs = len(self.items) * ("pdf" in self.formats)
+        pdfs += 2 * len(self.items) * ("fhir" in self.formats)  # base64 PDF plus the measures
         pdfs += len(self.profiles) if self.progress_reports else 0
         return samples * per_sample + pdfs * BYTES_PER_PDF + 4096 * (len(self.items) + 1)
 
@@ -668,6 +677,13 @@ class ExportJob:
             )
             self._wrote(target, _write_bytes(target, data))
             first = first or target
+        if "fhir" in self.formats and not profile.is_guest and session.metrics:
+            # A guest's session has no patient to belong to; one cut short has no measures.
+            target = folder / f"{name}.fhir.json"
+            bundle = _fhir().session_bundle(self.db, session.id)
+            self._wrote(target, _write_text(target, _fhir().bundle_text(bundle)))
+            first = first or target
+            yield
         self._index_rows.append(
             [
                 profile.name,
@@ -739,7 +755,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=["csv"],
         dest="formats",
         help="csv (folder per session: summary.json, samples.csv, events.json), "
-        "json (one file per session) or pdf (reports); several joined by commas "
+        "json (one file per session), pdf (reports) or fhir (one HL7 FHIR R4 transaction "
+        "Bundle per session, see docs/fhir.md); several joined by commas "
         "(default csv)",
     )
     parser.add_argument(
