@@ -189,7 +189,10 @@ def test_patient_is_pseudonymous_and_device_carries_chip_versions_calibration(bu
     } in patient["identifier"]
     (device,) = resources(bundle, "Device")
     assert device["modelNumber"] == "MPU-6050"
-    assert [v["value"] for v in device["version"]] == ["0.1.0", "0.1.0"]
+    from wobble_trainer import __version__
+    from wobble_trainer.analysis import ANALYSIS_VERSION
+
+    assert [v["value"] for v in device["version"]] == [__version__, ANALYSIS_VERSION]
     (metric,) = resources(bundle, "DeviceMetric")
     assert metric["calibration"] == [
         {"type": "unspecified", "state": "calibrated", "time": "2025-04-30T08:00:00.000+00:00"}
@@ -223,7 +226,12 @@ def test_analysis_version_is_read_from_the_metrics_when_stored(sessions_of_every
 
     db, kinds = sessions_of_every_kind
     session = db.sessions.get(kinds["hold"])
-    assert analysis_version(session) == session.metrics_software_version
+    from wobble_trainer.analysis import ANALYSIS_VERSION
+
+    assert analysis_version(session) == ANALYSIS_VERSION  # stored with the metrics
+    untagged = replace(session, metrics={k: v for k, v in session.metrics.items()
+                                         if k != "analysis_version"})
+    assert analysis_version(untagged) == session.metrics_software_version
     tagged = replace(session, metrics={**session.metrics, "analysis_version": "2.3.0"})
     assert analysis_version(tagged) == "2.3.0"
 
