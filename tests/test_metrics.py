@@ -120,6 +120,24 @@ def test_ellipse_correlated_by_hand() -> None:
     assert abs(CHI2_95_2DOF - 5.991) < 5e-4
 
 
+def test_chi2_is_within_1_percent_of_the_prediction_factor_only_from_about_500_samples() -> None:
+    # The docstring's claim (DOMAIN.md §9): 1.66% at N = 300, 1.00% at N = 500.
+    def shortfall(n: int) -> float:
+        exact = metrics.prediction_ellipse_factor(n)
+        return (exact - CHI2_95_2DOF) / exact
+
+    assert shortfall(300) == pytest.approx(0.0166, abs=5e-5)
+    assert shortfall(480) > 0.01
+    assert shortfall(500) == pytest.approx(0.00998, abs=5e-5)
+    assert shortfall(2000) < 0.0026
+    # The closed-form F quantile inverts F(2, m)'s survival function (1 + 2x/m)^(−m/2).
+    m = 98
+    f = m / 2 * (0.05 ** (-2 / m) - 1)
+    assert (1 + 2 * f / m) ** (-m / 2) == pytest.approx(0.05)
+    with pytest.raises(ValueError):
+        metrics.prediction_ellipse_factor(2)
+
+
 def test_pure_ap_sway_has_zero_ellipse_area() -> None:
     # All points on one line: one eigenvalue is 0.
     assert ellipse95_area([-3.0, -1.0, 1.0, 3.0], [0.0] * 4) == pytest.approx(0.0, abs=1e-12)
