@@ -149,6 +149,13 @@ def test_single_leg_session_has_symmetry_and_reference_values(db, person):
         assert expected in text, expected
 
 
+def test_a_stability_level_is_reported_as_virtual_with_what_it_changes(db, person):
+    session = store_session(db, person, settings={"duration_s": 30.0, "stability_level": 8})
+    text = pdf_strings(session_pdf(load_bundle(db, session.id), compress=False))
+    assert "virtual stability level 8" in text
+    assert "Virtual stability level: a software setting" in text.replace("\n", " ")
+
+
 def test_many_trials_still_fit_one_page(db, person):
     session = store_session(
         db, person, "test:bess", trials=[(f"stance {k + 1}", 0.2 * k) for k in range(8)], seconds=3

@@ -35,7 +35,7 @@ from typing import Any
 import numpy as np
 from fpdf import FPDF
 
-from wobble_trainer import __version__
+from wobble_trainer import __version__, virtual_level
 from wobble_trainer.metrics import CHI2_95_2DOF, ZONE_KEYS, limb_symmetry_index
 from wobble_trainer.norms import reference_for
 from wobble_trainer.reports.data import (
@@ -253,9 +253,15 @@ def fmt_setting(value: Any) -> str:
     return str(value)
 
 
+SETTING_NAMES = {"stability_level": virtual_level.LABEL.lower()}
+"""Settings whose key does not say what they are (a stability level on a passive board is
+virtual: :mod:`wobble_trainer.virtual_level`)."""
+
+
 def key_value(key: str, value: Any) -> str:
     """``("duration_s", 30)`` → ``"duration 30 s"``: the unit goes with a number."""
     name, unit = split_unit(str(key))
+    name = SETTING_NAMES.get(str(key), name)
     text = fmt_setting(value)
     return f"{name} {text}{unit}" if number(value) is not None else f"{name} {text}"
 
@@ -1038,6 +1044,8 @@ def session_pdf(
         f"95% prediction ellipse (Schubert & Kirchner 2014). Recorded with Wobble Trainer "
         f"{s.software_version}."
     )
+    if "stability_level" in s.settings:
+        notes += " " + virtual_level.NOTE
     doc.use_font(6.5, "", MUTED)
     doc.set_xy(MARGIN, max(y, 268.0))
     doc.multi_cell(CONTENT_W, 3.1, pdf_text(notes), align="L")
