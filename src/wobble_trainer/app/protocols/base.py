@@ -509,6 +509,7 @@ class ProtocolRunner(Scene):
         result.metrics = self.trial_metrics(result, angles)
         self.results.append(result)
         self.auto_paused = False
+        self.plan[self.index + 1 : self.index + 1] = self.trials_after(result)
         self.index += 1
         if self.index >= len(self.plan):
             self.finish()
@@ -806,6 +807,11 @@ class ProtocolRunner(Scene):
     def trial_metrics(self, result: TrialResult, angles: np.ndarray) -> dict[str, Any]:
         """Metrics of one finished trial (default: the balance metrics of its trace)."""
         return balance_metrics(angles, self.app.edge_angles)
+
+    def trials_after(self, result: TrialResult) -> list[TrialSpec]:
+        """Trials to run next because of how ``result`` went (default: none), e.g. m-CTSIB's
+        further attempts at a condition not held for its full time."""
+        return []
 
     def summary(self) -> dict[str, Any]:
         """Summary metrics of the (possibly partial) run, stored at the end."""
