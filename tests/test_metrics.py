@@ -308,18 +308,32 @@ def test_time_in_target_off_centre_uses_angle_between_normals() -> None:
 
 
 def test_limb_symmetry_index() -> None:
-    # Fusco's times in target: 16.6 s injured vs 20 s uninjured → 16.6/20 × 100 = 83
+    # involved / reference × 100 where higher is better (stance time): 16.6 / 20 = 83%
     assert limb_symmetry_index(16.6, 20.0) == pytest.approx(83.0)
-    assert limb_symmetry_index(20.0, 16.6) == pytest.approx(83.0)
+    # the involved leg doing BETTER is not folded back under 100 (min/max would say 83%)
+    assert limb_symmetry_index(20.0, 16.6) == pytest.approx(100 * 20 / 16.6)
+    # lower is better (sway): reference / involved, so more sway on the injured leg is < 100
+    assert limb_symmetry_index(2.0, 1.5, higher_is_better=False) == pytest.approx(75.0)
     assert limb_symmetry_index(3.0, 3.0) == pytest.approx(100.0)
     assert limb_symmetry_index(0.0, 0.0) is None
+    assert limb_symmetry_index(5.0, 0.0) is None
+    assert limb_symmetry_index(0.0, 4.0, higher_is_better=False) is None
     with pytest.raises(ValueError):
         limb_symmetry_index(-1.0, 2.0)
     with pytest.raises(ValueError):
         limb_symmetry_index(NAN, 2.0)
 
 
-# --- limits of stability --------------------------------------------------------------------------
+def test_symmetry_sides_from_the_profile() -> None:
+    injured = metrics.symmetry_sides("left", "left")
+    assert (injured.involved, injured.reference, injured.basis) == ("left", "right", "injured")
+    assert metrics.symmetry_sides("right", None).title == "injured right / left"
+    dominance = metrics.symmetry_sides("none", "right")
+    assert (dominance.involved, dominance.reference) == ("left", "right")
+    assert dominance.title == "non-dominant left / dominant right"
+    assert metrics.symmetry_sides("both", "left").involved == "right"
+    assert metrics.symmetry_sides("none", None) is None
+    assert metrics.symmetry_sides(None, None) is None
 
 
 def test_los_straight_reach() -> None:

@@ -100,40 +100,46 @@ def test_session_report_is_one_page_with_who_what_and_measures(db, person):
     assert "Single leg" not in text and "Reference values" not in text
 
 
-def test_single_leg_session_has_symmetry_and_reference_values(db, person):
-    labels = [
-        "left/eyes-open/trial 1",
-        "right/eyes-open/trial 1",
-        "left/eyes-open/trial 2",
-        "right/eyes-open/trial 2",
-    ]
-    times = [10.0, 20.0, 14.0, 30.0]
-    session = store_session(
+def single_leg_session(db, person, settings, times=(10.0, 20.0, 14.0, 30.0, 12.0, 25.0)):
+    labels = [f"{leg}/eyes-open/trial {k}" for k in (1, 2, 3) for leg in ("left", "right")]
+    labels = labels[: len(times)]
+    return store_session(
         db,
         person,
         "test:single_leg_stance",
         trials=[(label, 0.3 * k) for k, label in enumerate(labels)],
-        settings={"max_s": 45.0},
+        settings=settings,
         metrics={
             "protocol": "single_leg_stance",
             "completed": True,
             "trials": [{"label": lb, "time_s": ts} for lb, ts in zip(labels, times, strict=True)],
         },
     )
+
+
+def test_single_leg_session_has_symmetry_and_reference_values(db, person):
+    # left 10/14/12 s, right 20/30/25 s on the floor, 3 trials of 45 s: as Springer 2007
+    session = single_leg_session(db, person, {"max_s": 45.0, "trials": 3, "surface": "floor"})
     bundle = load_bundle(db, session.id)
     rows = {r[0]: r for r in symmetry_rows(bundle)}
     _, left, right, lsi, _ = rows["Stance time (s)"]
     assert (left, right) == (12.0, 25.0)
-    assert lsi == pytest.approx(100 * 12 / 25)
+    assert lsi == pytest.approx(100 * 12 / 25)  # the injured left leg against the right
+    _, left_osi, right_osi, osi_lsi, _ = rows["OSI (\u00b0)"]
+    assert osi_lsi == pytest.approx(100 * right_osi / left_osi)  # lower is better: other/injured
     lines = norm_lines(bundle)
-    assert lines[0].startswith("eyes open, age 60-69: best 32.1 s, mean 26.9 s")
-    assert "left best 14.0 s, mean 12.0 s (2 trials)" in lines[0]
+    assert lines[0] == "eyes open, age 60-69: best of 3 32.1 s, mean of 3 26.9 s"
+    assert (
+        "left: best of 3 14.0 s (reference 32.1 s), mean of 3 12.0 s (reference 26.9 s)"
+        in (lines[1])
+    )
+    assert "right: best of 3 30.0 s" in lines[2]
     assert "Springer" in lines[-1]
     data = session_pdf(bundle, compress=False)
     assert pdf_pages(data) == 1
     text = pdf_strings(data)
     for expected in (
-        "Left / right symmetry",
+        "Limb symmetry, LSI = injured left / right",
         "LSI (%)",
         "Stance time (s)",
         "48",
@@ -147,6 +153,18 @@ def test_single_leg_session_has_symmetry_and_reference_values(db, person):
         "yes",
     ):
         assert expected in text, expected
+
+
+def test_single_leg_on_the_board_or_unlike_runs_compare_nothing(db, person):
+    board = single_leg_session(db, person, {"max_s": 45.0, "trials": 3})  # no surface: the board
+    assert norm_lines(load_bundle(db, board.id)) == []
+    two = single_leg_session(
+        db, person, {"max_s": 45.0, "trials": 2, "surface": "floor"}, times=(10, 20, 14, 30)
+    )
+    lines = norm_lines(load_bundle(db, two.id))
+    assert lines[0].startswith("eyes open, age 60-69")
+    assert not any("reference 32.1" in line for line in lines)
+    assert any("not set beside them" in line for line in lines)
 
 
 def test_a_stability_level_is_reported_as_virtual_with_what_it_changes(db, person):

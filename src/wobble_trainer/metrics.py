@@ -515,19 +515,58 @@ def time_in_target(
 # --- limb symmetry --------------------------------------------------------------------------------
 
 
-def limb_symmetry_index(left: float, right: float) -> float | None:
-    """Limb symmetry index ``min(left, right) / max(left, right) × 100`` (DOMAIN.md §5).
+@dataclass(frozen=True)
+class SymmetrySides:
+    """Which leg a limb symmetry index compares with which, and why."""
 
-    Direction-free: it is the same whether a higher score is better (seconds held) or worse (sway),
-    and 100 means symmetric. Values must be finite and ≥ 0. ``None`` when both are 0 (undefined).
+    involved: str
+    """"left" or "right": the injured leg (or, with no single injured side, the non-dominant)."""
+    reference: str
+    """The other leg."""
+    basis: str
+    """"injured" or "dominance"."""
+
+    @property
+    def title(self) -> str:
+        """E.g. "injured left / right" or "non-dominant left / dominant right"."""
+        if self.basis == "injured":
+            return f"injured {self.involved} / {self.reference}"
+        return f"non-dominant {self.involved} / dominant {self.reference}"
+
+    def as_dict(self) -> dict[str, str]:
+        return {"involved": self.involved, "reference": self.reference, "basis": self.basis}
+
+
+def symmetry_sides(injured_side: str | None, dominant_leg: str | None) -> SymmetrySides | None:
+    """The legs a limb symmetry index compares, from a profile: the injured leg against the
+    other; with no single injured side ("none", "both", unknown) the non-dominant leg against
+    the dominant one (the usual screening comparison); None when neither is known."""
+    legs = ("left", "right")
+    if injured_side in legs:
+        return SymmetrySides(injured_side, legs[1 - legs.index(injured_side)], "injured")
+    if dominant_leg in legs:
+        return SymmetrySides(legs[1 - legs.index(dominant_leg)], dominant_leg, "dominance")
+    return None
+
+
+def limb_symmetry_index(
+    involved: float, reference: float, higher_is_better: bool = True
+) -> float | None:
+    """Limb symmetry index of the involved (injured) leg against the other, % (DOMAIN.md §5).
+
+    ``involved / reference × 100`` where a higher value is better (seconds held, range of
+    motion), ``reference / involved × 100`` where lower is better (sway): below 100 the involved
+    leg does worse, above 100 better, whichever leg happens to score lower — unlike min/max,
+    which cannot tell a deficit of the injured leg from one of the healthy leg. Values must be
+    finite and ≥ 0; ``None`` when the divisor is 0 (undefined).
     """
-    a, b = float(left), float(right)
+    a, b = float(involved), float(reference)
     if not (math.isfinite(a) and math.isfinite(b)) or a < 0.0 or b < 0.0:
-        raise ValueError(f"limb values must be finite and ≥ 0, got {left!r} and {right!r}")
-    hi = max(a, b)
-    if hi == 0.0:
+        raise ValueError(f"limb values must be finite and ≥ 0, got {involved!r} and {reference!r}")
+    top, bottom = (a, b) if higher_is_better else (b, a)
+    if bottom == 0.0:
         return None
-    return 100.0 * min(a, b) / hi
+    return 100.0 * top / bottom
 
 
 # --- limits of stability --------------------------------------------------------------------------

@@ -36,8 +36,14 @@ import numpy as np
 from fpdf import FPDF
 
 from wobble_trainer import __version__, virtual_level
-from wobble_trainer.metrics import CHI2_95_2DOF, ZONE_KEYS, limb_symmetry_index
-from wobble_trainer.norms import reference_for
+from wobble_trainer.metrics import (
+    CHI2_95_2DOF,
+    ZONE_KEYS,
+    limb_symmetry_index,
+    symmetry_sides,
+)
+from wobble_trainer.norms import NORM_MAX_S, NORM_TRIALS, comparable, reference_for
+from wobble_trainer.reliability import SIMULATED_WITH, Mdc, Origin, Verdict, judge, mdc_for
 from wobble_trainer.reports.data import (
     LEGS,
     SessionBundle,
@@ -133,18 +139,20 @@ COMPUTED_KEYS = frozenset(
 )
 """Keys of :func:`wobble_trainer.metrics.compute`; any other stored metric is the activity's."""
 
-SYMMETRY_ROWS: tuple[tuple[str, tuple[str, ...], int], ...] = (
-    ("Stance time (s)", ("time_s",), 1),
-    ("OSI (\u00b0)", ("osi",), 2),
-    ("SD combined (\u00b0)", ("sd", "combined"), 2),
-    ("Path length (\u00b0)", ("path_length_deg",), 1),
-    ("95% ellipse area (\u00b0\u00b2)", ("ellipse95_area_deg2",), 2),
-    ("Edge touches", ("edge_touches",), 0),
+SYMMETRY_ROWS: tuple[tuple[str, tuple[str, ...], int, bool], ...] = (
+    ("Stance time (s)", ("time_s",), 1, True),
+    ("OSI (\u00b0)", ("osi",), 2, False),
+    ("SD combined (\u00b0)", ("sd", "combined"), 2, False),
+    ("Path length (\u00b0)", ("path_length_deg",), 1, False),
+    ("95% ellipse area (\u00b0\u00b2)", ("ellipse95_area_deg2",), 2, False),
+    ("Edge touches", ("edge_touches",), 0, False),
 )
+"""(label, key path, decimals, higher is better) of the limb symmetry table."""
 
 KEY_METRICS: tuple[tuple[tuple[str, ...], str, bool], ...] = (
     (("score",), "Score", True),
     (("osi",), "OSI (\u00b0)", False),
+    (("total",), "Total errors", False),
 )
 """Key metric of a kind in the progress report, first one present wins: (path, label, higher is
 better)."""
@@ -889,7 +897,10 @@ def symmetry_rows(
 ) -> list[tuple[str, float | None, float | None, float | None, int]]:
     """(measure, left mean, right mean, limb symmetry index %, decimals) when the session has
     non-practice trials on each leg; empty otherwise. The stance time is the time the protocol
-    recorded for each trial; the sway measures are recomputed from the raw trace."""
+    recorded for each trial; the sway measures are recomputed from the raw trace. The index
+    compares the injured leg with the other (the profile; with no single injured side the
+    non-dominant with the dominant: :func:`wobble_trainer.metrics.symmetry_sides`), below 100
+    when the injured leg does worse; None when the profile says neither."""
     by_leg: dict[str, list[dict[str, Any]]] = {leg: [] for leg in LEGS}
     for a, m in zip(bundle.angles, bundle.trial_metrics(), strict=True):
         trial = bundle.trial(a.index)
@@ -898,13 +909,15 @@ def symmetry_rows(
             by_leg[leg].append({**m, "time_s": bundle.trial_time_s(trial)})
     if not (by_leg["left"] and by_leg["right"]):
         return []
+    sides = symmetry_sides(bundle.profile.injured_side, bundle.profile.dominant_leg)
     rows = []
-    for label, path, decimals in SYMMETRY_ROWS:
+    for label, path, decimals, higher in SYMMETRY_ROWS:
         left = _mean_of(by_leg["left"], path)
         right = _mean_of(by_leg["right"], path)
         lsi = None
-        if left is not None and right is not None:
-            lsi = limb_symmetry_index(left, right)
+        if left is not None and right is not None and sides is not None:
+            values = {"left": left, "right": right}
+            lsi = limb_symmetry_index(values[sides.involved], values[sides.reference], higher)
         rows.append((label, left, right, lsi, decimals))
     return rows
 
@@ -914,7 +927,10 @@ def protocol_name(kind: str) -> str:
     return kind.split(":", 1)[1] if kind.startswith("test:") else kind
 
 
-def _own_times(bundle: SessionBundle, eyes_closed: bool) -> str:
+def _own_times(bundle: SessionBundle, eyes_closed: bool, ref: Any) -> list[str]:
+    """Per leg, this session's best and mean of 3 beside the reference values of the same kind
+    (:meth:`wobble_trainer.norms.StanceReference.compare`); a leg without exactly 3 trials is
+    left out (a best of 2 is not a best of 3)."""
     parts = []
     for leg in (*LEGS, None):
         times = [
@@ -924,33 +940,44 @@ def _own_times(bundle: SessionBundle, eyes_closed: bool) -> str:
             and leg_of(t, bundle.session) == leg
             and eyes_closed_of(t, bundle.session) == eyes_closed
         ]
-        if times:
-            name = f"{leg} " if leg else ""
-            parts.append(
-                f"{name}best {max(times):.1f} s, mean {sum(times) / len(times):.1f} s "
-                f"({len(times)} trial{'s' if len(times) > 1 else ''})"
-            )
-    return "; ".join(parts)
+        if len(times) == NORM_TRIALS:
+            name = f"{leg}: " if leg else ""
+            parts.append(name + ref.compare(max(times), sum(times) / len(times)))
+    return parts
 
 
 def norm_lines(bundle: SessionBundle) -> list[str]:
     """Reference values (:func:`wobble_trainer.norms.reference_for`) for each eyes condition
-    of the session's trials, beside this session's stance times; empty when the protocol has
-    none (every protocol but single-leg stance), the age is unknown or out of range."""
+    of the session's trials, with this session's times beside them where the run was done as
+    the norms were measured (:func:`wobble_trainer.norms.comparable`: floor, 3 trials, 45 s);
+    empty when the protocol has none (every protocol but single-leg stance), the run was on the
+    board (the norms are for a floor), or the age is unknown or out of range."""
     session = bundle.session
+    settings = session.settings
+    surface = settings.get("surface", "board")  # sessions before the option ran on the board
+    same_way = comparable(surface, settings.get("trials"), number(settings.get("max_s")))
     conditions = sorted({eyes_closed_of(t, session) for t in bundle.trials if not is_practice(t)})
     lines: list[str] = []
     source = ""
     for closed in conditions or [eyes_closed_of_settings(session)]:
         ref = reference_for(
-            protocol_name(session.kind), bundle.profile.birth_year, closed, session.day
+            protocol_name(session.kind),
+            bundle.profile.birth_year,
+            closed,
+            session.day,
+            surface=surface,
         )
         if ref is None:
             continue
-        text = ref.describe() if hasattr(ref, "describe") else str(ref)
-        own = _own_times(bundle, closed)
-        lines.append(f"{text}" + (f"   |   this session: {own}" if own else ""))
-        source = f"{getattr(ref, 'source', '')}: {getattr(ref, 'citation', '')}".strip(": ")
+        lines.append(ref.describe())
+        if same_way:
+            lines.extend("   this session, " + part for part in _own_times(bundle, closed, ref))
+        source = f"{ref.source}: {ref.citation}"
+    if lines and not same_way:
+        lines.append(
+            f"This session's times are not set beside them: the norms are the best and mean of "
+            f"{NORM_TRIALS} trials of at most {NORM_MAX_S:g} s on a floor."
+        )
     if lines and source:
         lines.append(source)
     return lines
@@ -1014,10 +1041,13 @@ def session_pdf(
         if results:
             left_y = doc.pairs(MARGIN, left_y, results[:10], col_w, 36)
         if sym:
-            injured = bundle.profile.injured_side
-            title = "Left / right symmetry (LSI = smaller / larger \u00d7 100)"
-            if injured in LEGS:
-                title += f"; injured: {injured}"
+            sides = symmetry_sides(bundle.profile.injured_side, bundle.profile.dominant_leg)
+            if sides is None:
+                title = "Left / right (no LSI: the profile has no injured side or dominant leg)"
+            else:
+                title = (
+                    f"Limb symmetry, LSI = {sides.title} \u00d7 100 (< 100: {sides.involved} worse)"
+                )
             x_sym = MARGIN + col_w + 6 if results else MARGIN
             doc.put(x_sym, right_y, title, 7.5, "B")
             rows = [[label, fmt(lv, d), fmt(rv, d), fmt(lsi, 0)] for label, lv, rv, lsi, d in sym]
@@ -1131,6 +1161,30 @@ def _metric_chart(
         ax.marker(a, b, ACCENT, 0.7)
 
 
+def mdc_text(mdc: Mdc) -> str:
+    """An MDC95 for a table cell: "9", "0.30" or "12% sim."."""
+    if mdc.relative:
+        return f"{mdc.value:g}%" + (" sim." if mdc.origin is Origin.SIMULATED else "")
+    return f"{mdc.value:g}"
+
+
+def mdc_note(sources: dict[str, Origin]) -> str:
+    """What the MDC column means and where its figures come from."""
+    text = (
+        "A change smaller than the minimal detectable change (MDC95) is within normal variation: "
+        "neither better nor worse."
+    )
+    published = [s for s, o in sources.items() if o is Origin.PUBLISHED]
+    if published:
+        text += " Published MDC: " + "; ".join(published) + "."
+    if any(o is Origin.SIMULATED for o in sources.values()):
+        text += (
+            " 'sim.': no published figure fits; the device's own test-retest figure from the "
+            f"simulator (% of the person's level; {SIMULATED_WITH})."
+        )
+    return text
+
+
 def days_text(n: int) -> str:
     return f"{n} day" if n == 1 else f"{n} days"
 
@@ -1192,6 +1246,7 @@ def progress_pdf(
     for s in sessions:
         kinds.setdefault(s.kind, []).append(s)
     baseline_rows: list[list[str]] = []
+    mdc_sources: dict[str, Origin] = {}
     baseline_colours: list[list[tuple[int, int, int] | None]] = []
     chart_h = 34.0
     for kind, group in kinds.items():
@@ -1210,8 +1265,10 @@ def progress_pdf(
         best = max(p[1] for p in points) if higher else min(p[1] for p in points)
         change = latest - base
         rel = f" ({100.0 * change / abs(base):+.0f}%)" if base else ""
-        improved = (change > 0) == higher if change else None
-        verdict = "\u2013" if improved is None else ("better" if improved else "worse")
+        mdc = mdc_for(kind, path)
+        verdict = judge(base, latest, higher, mdc)
+        if mdc is not None:
+            mdc_sources.setdefault(mdc.source, mdc.origin)
         baseline_rows.append(
             [
                 kind_title(kind),
@@ -1220,11 +1277,12 @@ def progress_pdf(
                 fmt(latest, 2),
                 fmt(best, 2),
                 f"{change:+.2f}{rel}",
-                verdict,
+                "\u2013" if mdc is None else mdc_text(mdc),
+                "\u2013" if verdict is Verdict.UNJUDGED or not change else verdict.value,
             ]
         )
-        colour = None if improved is None else (BETTER if improved else WORSE)
-        baseline_colours.append([None] * 5 + [colour, colour])
+        colour = {Verdict.BETTER: BETTER, Verdict.WORSE: WORSE}.get(verdict)
+        baseline_colours.append([None] * 5 + [colour, None, colour])
         if len(points) < 2:
             continue  # one session is no trend: the table row says it all
         if y + 7 + chart_h + 9 > 297 - 18:
@@ -1246,13 +1304,16 @@ def progress_pdf(
         y = doc.grid_table(
             MARGIN,
             y,
-            ["Activity", "Measure", "Baseline", "Latest", "Best", "Change", ""],
+            ["Activity", "Measure", "Baseline", "Latest", "Best", "Change", "MDC95", ""],
             baseline_rows,
-            [46.0, 26.0, 20.0, 20.0, 20.0, 34.0, 20.0],
+            [38.0, 24.0, 16.0, 16.0, 16.0, 26.0, 18.0, 32.0],
             colours=baseline_colours,
             text_columns=2,
         )
-        y += 3
+        doc.use_font(6.5, "", MUTED)
+        doc.set_xy(MARGIN, y + 0.5)
+        doc.multi_cell(CONTENT_W, 3.1, pdf_text(mdc_note(mdc_sources)), align="L")
+        y = doc.get_y() + 3
 
     if y + 7 + 3 * LINE > 297 - 18:
         doc.add_page()
