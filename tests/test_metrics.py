@@ -369,6 +369,19 @@ def test_los_backing_off_and_not_reached() -> None:
     assert r["time_to_reach_s"] is None
 
 
+def test_los_excursion_is_the_farthest_along_the_line_over_the_whole_trial() -> None:
+    # pitch 0 → 12 (beyond the 10° target) → back to 6; sideways roll does not count
+    r = limits_of_stability_reach(
+        [0.0, 6.0, 12.0, 6.0], [0.0, 3.0, 0.0, 0.0], 10.0, (10.0, 0.0), 1.0
+    )
+    assert r["max_excursion_deg"] == pytest.approx(12.0)
+    assert r["excursion_pct"] == pytest.approx(120.0)
+    short = limits_of_stability_reach([0.0, 2.0, 4.0, 1.0], [0.0] * 4, 10.0, (10.0, 0.0), 1.0)
+    assert short["excursion_pct"] == pytest.approx(40.0) and not short["reached"]
+    away = limits_of_stability_reach([0.0, -3.0], [0.0, 0.0], 10.0, (10.0, 0.0), 1.0)
+    assert away["excursion_pct"] == 0.0  # never toward the target
+
+
 def test_los_diagonal_target() -> None:
     # Target front-right (pitch 6, roll 6) from level; path goes right 6 then forward 6.
     # e = (1, 1)/√2: step (6, 0): along 6/√2, across 6/√2; step (0, 6): the same.

@@ -16,7 +16,11 @@ from test_reports_data import T0, store_session
 from wobble_trainer import metrics
 from wobble_trainer.reports.data import kind_title, load_bundle
 from wobble_trainer.reports.pdf import (
+    NoCompletedTrialError,
+    completed_trials,
+    direction_rows,
     envelope,
+    no_pdf_reason,
     norm_lines,
     pdf_text,
     prediction_ellipse,
@@ -187,10 +191,87 @@ def test_many_trials_still_fit_one_page(db, person):
 
 
 def test_session_without_a_trace_says_so(db, person):
+    session = store_session(db, person, metrics={"score": 3.0})
+    bundle = load_bundle(db, session.id)
+    bundle.angles.clear()  # as if no trace could be turned into angles
+    text = pdf_strings(session_pdf(bundle, compress=False))
+    assert "No trace was recorded" in text and "Score" in text
+
+
+def test_a_session_with_no_completed_trial_gets_no_pdf(db, person, tmp_path):
     session = db.sessions.start(person.id, "hold", started_at=T0)
     db.sessions.finish(session.id, metrics={"score": 3.0}, ended_at=T0 + timedelta(minutes=1))
-    text = pdf_strings(session_pdf(load_bundle(db, session.id), compress=False))
-    assert "No trace was recorded" in text and "Score" in text
+    bundle = load_bundle(db, session.id)
+    assert completed_trials(bundle) == 0
+    with pytest.raises(NoCompletedTrialError, match="no completed trial, so there is no PDF"):
+        session_pdf(bundle)
+    with pytest.raises(NoCompletedTrialError):
+        write_session_pdf(db, session.id, tmp_path / "r.pdf")
+    assert not (tmp_path / "r.pdf").exists()
+    # a protocol aborted during its first trial: stored samples, but no finished trial
+    aborted = store_session(
+        db, person, "test:postural_stability", metrics={"completed": False, "trials": []}
+    )
+    assert completed_trials(load_bundle(db, aborted.id)) == 0
+    assert no_pdf_reason(load_bundle(db, aborted.id)).startswith(f"Session {aborted.id} (")
+
+
+def test_postural_stability_mean_is_over_the_test_trials_only(db, person):
+    labels = ["practice 1", "practice 2", "test 1", "test 2"]
+    session = store_session(
+        db,
+        person,
+        "test:postural_stability",
+        trials=[(label, 2.0 * k) for k, label in enumerate(labels)],
+        metrics={"completed": True, "trials": [{"label": lb} for lb in labels]},
+    )
+    bundle = load_bundle(db, session.id)
+    per_trial = bundle.trial_metrics()
+    mean_tests = (per_trial[2]["osi"] + per_trial[3]["osi"]) / 2
+    mean_all = sum(m["osi"] for m in per_trial) / 4
+    assert abs(mean_tests - mean_all) > 0.01  # the test would tell them apart
+    text = pdf_strings(session_pdf(bundle, compress=False))
+    assert "Test mean" in text and "T1 (P)" in text and "T3 (P)" not in text
+    assert "(P) practice trial: not in the mean." in text
+    table = text.split("OSI (\u00b0)")[1].split("APSI")[0].split("\n")
+    assert f"{mean_tests:.2f}" in table and f"{mean_all:.2f}" not in table
+
+
+def test_limits_of_stability_shows_direction_control_and_excursion_per_direction(db, person):
+    directions = {
+        "front": {
+            "reached": True,
+            "time_to_reach_s": 1.25,
+            "direction_control_pct": 81.4,
+            "excursion_pct": 104.2,
+        },
+        "back": {
+            "reached": False,
+            "time_to_reach_s": None,
+            "direction_control_pct": 40.0,
+            "excursion_pct": 63.0,
+        },
+    }
+    session = store_session(
+        db,
+        person,
+        "test:limits_of_stability",
+        trials=(("front", 0.0), ("back", 1.0)),
+        metrics={
+            "completed": True,
+            "trials": [{}, {}],
+            "directions": directions,
+            "score_pct": 60.7,
+        },
+    )
+    bundle = load_bundle(db, session.id)
+    assert direction_rows(bundle) == [
+        ["front", "yes", "1.2", "81", "104"],
+        ["back", "no", "\u2013", "40", "63"],
+    ]
+    text = pdf_strings(session_pdf(bundle, compress=False))
+    for expected in ("Per direction", "Control (%)", "Excursion (%)", "104", "63"):
+        assert expected in text, expected
 
 
 def test_guest_and_other_protocols_show_no_reference_values(db, person):

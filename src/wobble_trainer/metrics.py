@@ -597,6 +597,11 @@ def limits_of_stability_reach(
     is not clipped and can go negative. Steps are counted from sample 0 up to the first sample
     inside the target (or to the end when it is never reached).
 
+    Excursion (NeuroCom's and Biodex's "maximum excursion"): the farthest the board got along
+    the start→target line over the whole trial (not only until reached), as ``max_excursion_deg``
+    and as ``excursion_pct`` of the start-to-target distance (100 = to the target's centre,
+    more = beyond it).
+
     ``target_deg`` and ``start_deg`` are (pitch, roll) degrees; the start defaults to the first
     valid sample. Reached = first valid sample within ``target_radius_deg`` of the target, by the
     same angular distance as :func:`time_in_target`; ``time_to_reach_s`` is its time from sample 0
@@ -630,6 +635,8 @@ def limits_of_stability_reach(
     across = np.abs(dx * e[1] - dy * e[0])
     toward = float(np.sum(np.clip(along, 0.0, None)))
     extraneous = float(np.sum(np.clip(-along, 0.0, None)) + np.sum(across))
+    reach_along = (tr.roll[tr.valid] - s_roll) * e[0] + (tr.pitch[tr.valid] - s_pitch) * e[1]
+    excursion = max(0.0, float(np.max(reach_along)))
     return {
         "direction_control_pct": (
             None if toward == 0.0 else 100.0 * (toward - extraneous) / toward
@@ -638,6 +645,8 @@ def limits_of_stability_reach(
         "reached": reached is not None,
         "toward_deg": toward,
         "extraneous_deg": extraneous,
+        "max_excursion_deg": excursion,
+        "excursion_pct": 100.0 * excursion / length,
     }
 
 

@@ -199,7 +199,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=SEED, help=f"first seed ({SEED})")
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
     parser.add_argument(
-        "--write", action="store_true", help="rewrite the constants in wobble_trainer/reliability.py"
+        "--write", action="store_true", help="rewrite the constants in wobble_trainer.reliability"
     )
 
 
@@ -216,7 +216,8 @@ def run(args: argparse.Namespace) -> int:
     if args.write:
         from wobble_trainer import reliability
 
-        write_constants(Path(reliability.__file__), constants_source(results, args.people, args.seed))
+        block = constants_source(results, args.people, args.seed)
+        write_constants(Path(reliability.__file__), block)
         print(f"wrote {reliability.__file__}")
     return 0
 

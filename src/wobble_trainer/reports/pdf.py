@@ -11,13 +11,18 @@ activity's own score and results); a tilt trace (pitch and roll against time) an
 (roll against pitch, with each trial's 95% prediction ellipse drawn from its covariance
 eigenvectors); left/right limb symmetry when the session has trials on each leg; reference values
 for single-leg stance (from :mod:`wobble_trainer.norms`, shown as references, never as a
-pass/fail cut-off). Every angle and metric on the page is recomputed from the stored raw trace
-with the session's calibration (:mod:`wobble_trainer.reports.data`).
+pass/fail cut-off, and only for a floor run). Every angle and metric on the page is recomputed
+from the stored raw trace with the session's calibration (:mod:`wobble_trainer.reports.data`).
+The table's mean is of the test trials (practice trials are shown, marked, never averaged in);
+limits of stability get a table per direction (direction control, excursion). A session with no
+completed trial gets no report (:class:`NoCompletedTrialError`, :func:`no_pdf_reason`).
 
 **Progress report** (:func:`progress_pdf`): sessions per week, current and longest streak, and
 for each kind of session a chart of its key metric over time (the activity's score, else OSI)
-against the first session (the baseline), with baseline / latest / best, then the list of
-sessions.
+against the first session (the baseline), with baseline / latest / best and the change judged
+against the measure's minimal detectable change (:func:`wobble_trainer.reliability.judge`: below
+it "within normal variation", never coloured better or worse; the MDC and its source beside it),
+then the list of sessions.
 
 Text uses the PDF core fonts (Helvetica), which need no font files; characters outside
 Windows-1252 are transliterated (accents dropped) or replaced by "?".
@@ -695,11 +700,11 @@ def _when_what(bundle: SessionBundle) -> list[tuple[str, str]]:
     return items
 
 
-def _metric_columns(bundle: SessionBundle) -> list[tuple[str, dict[str, Any]]]:
-    """(column title, metrics) of the metrics table: per trial, recomputed; with no usable
-    trace, the metrics as recorded."""
+def _metric_columns(bundle: SessionBundle) -> list[tuple[str, dict[str, Any], bool]]:
+    """(column title, metrics, practice) of the metrics table: per trial, recomputed; with no
+    usable trace, the metrics as recorded."""
     computed = [
-        (short_name(bundle, a.index), m)
+        (short_name(bundle, a.index), m, is_practice(bundle.trial(a.index)))
         for a, m in zip(bundle.angles, bundle.trial_metrics(), strict=True)
         if m is not None
     ]
@@ -707,7 +712,7 @@ def _metric_columns(bundle: SessionBundle) -> list[tuple[str, dict[str, Any]]]:
         return computed
     stored = bundle.session.metrics or {}
     if "osi" in stored:
-        return [("As recorded", stored)]
+        return [("As recorded", stored, False)]
     return []
 
 
@@ -723,32 +728,40 @@ def _metrics_table(doc: _Doc, x: float, y: float, width: float, bundle: SessionB
         doc.put(x, y, "No trace was recorded: no balance metrics.", 8, "I", MUTED)
         return y + 6
     shown = columns[:MAX_TRIAL_COLUMNS]
-    with_mean = len(columns) > 1
-    titles = [c[0] for c in shown] + (["Mean"] if with_mean else [])
+    # The mean is of the test trials: practice trials are shown but never averaged in.
+    tests = [m for _, m, practice in columns if not practice]
+    with_mean = len(columns) > 1 and bool(tests)
+    practised = len(tests) < len(columns)
+    mean_title = "Test mean" if practised else "Mean"
+    titles = [c[0] + (" (P)" if c[2] else "") for c in shown] + ([mean_title] if with_mean else [])
     if len(columns) == 1:
         titles = ["Value"]
     label_w = 38.0
     col_w = (width - label_w) / len(titles)
     rows = []
     for label, path, decimals in METRIC_ROWS:
-        row = [label] + [fmt(dig(m, path), decimals) for _, m in shown]
+        row = [label] + [fmt(dig(m, path), decimals) for _, m, _ in shown]
         if with_mean:
             # a mean of counts is not a count: one decimal more
-            row.append(fmt(_mean_of([m for _, m in columns], path), decimals or 1))
+            row.append(fmt(_mean_of(tests, path), decimals or 1))
         rows.append(row)
     size = 7.5 if len(titles) <= 3 else 7.0
     y = doc.grid_table(
         x, y, ["Measure", *titles], rows, [label_w] + [col_w] * len(titles), size=size
     )
     if len(columns) > MAX_TRIAL_COLUMNS:
+        covers = "all test trials" if practised else "all"
         doc.put(
             x,
             y,
-            f"First {MAX_TRIAL_COLUMNS} of {len(columns)} trials shown; the mean covers all.",
+            f"First {MAX_TRIAL_COLUMNS} of {len(columns)} trials shown; the mean covers {covers}.",
             6.5,
             "I",
             MUTED,
         )
+        y += 4
+    if practised and with_mean:
+        doc.put(x, y, "(P) practice trial: not in the mean.", 6.5, "I", MUTED)
         y += 4
     return y
 
@@ -763,6 +776,8 @@ def _activity_results(bundle: SessionBundle) -> list[tuple[str, str]]:
     for key, value in stored.items():
         if key == "score" or key in COMPUTED_KEYS:
             continue
+        if key == "directions" and bundle.session.kind == LOS_KIND:
+            continue  # its own table (direction_rows)
         if isinstance(value, dict):
             inner = [key_value(k, v) for k, v in value.items() if _short(v) is not None]
             if inner:
@@ -892,6 +907,34 @@ def _sway_plot(doc: _Doc, x: float, y: float, size: float, bundle: SessionBundle
         ax.legend([("Sway path", (120, 140, 170)), ("95% prediction ellipse", ELLIPSE_COLOUR)])
 
 
+LOS_KIND = "test:limits_of_stability"
+
+
+def direction_rows(bundle: SessionBundle) -> list[list[str]]:
+    """Limits of stability per direction, as the run scored it: direction, reached, time to
+    reach (s), direction control (%), excursion (% of the distance to the target). Empty for
+    any other session."""
+    if bundle.session.kind != LOS_KIND:
+        return []
+    per = (bundle.session.metrics or {}).get("directions")
+    if not isinstance(per, dict):
+        return []
+    rows = []
+    for direction, m in per.items():
+        if not isinstance(m, dict):
+            continue
+        rows.append(
+            [
+                str(direction),
+                fmt_setting(bool(m.get("reached"))),
+                fmt(m.get("time_to_reach_s"), 1),
+                fmt(m.get("direction_control_pct"), 0),
+                fmt(m.get("excursion_pct"), 0),
+            ]
+        )
+    return rows
+
+
 def symmetry_rows(
     bundle: SessionBundle,
 ) -> list[tuple[str, float | None, float | None, float | None, int]]:
@@ -990,10 +1033,41 @@ def eyes_closed_of_settings(session: SessionRecord) -> bool:
     return str(session.settings.get("eyes", "")).lower() == "closed"
 
 
+class NoCompletedTrialError(ValueError):
+    """A session with no completed trial: there is nothing to report, so no PDF is made."""
+
+
+def completed_trials(bundle: SessionBundle) -> int:
+    """How many of the session's trials were completed: a protocol's finished trials (its
+    summary's ``trials``), else the stored trials that hold samples and ended."""
+    stored = (bundle.session.metrics or {}).get("trials")
+    if isinstance(stored, list):
+        return len(stored)
+    return sum(1 for t in bundle.trials if t.sample_count and t.ended_at is not None)
+
+
+def no_pdf_reason(bundle: SessionBundle) -> str | None:
+    """Why the session gets no PDF report (a sentence for the person asking), or None."""
+    if completed_trials(bundle):
+        return None
+    s = bundle.session
+    return (
+        f"Session {s.id} ({kind_title(s.kind)}, {s.started_at.strftime('%d %b %Y %H:%M')}) has "
+        "no completed trial, so there is no PDF report of it: nothing was measured to report."
+    )
+
+
 def session_pdf(
     bundle: SessionBundle, *, compress: bool = True, generated: datetime | None = None
 ) -> bytes:
-    """The one-page session report of a loaded session (see the module docstring)."""
+    """The one-page session report of a loaded session (see the module docstring).
+
+    :class:`NoCompletedTrialError` (with :func:`no_pdf_reason`'s message) for a session with
+    no completed trial: a report of nothing would only mislead.
+    """
+    reason = no_pdf_reason(bundle)
+    if reason is not None:
+        raise NoCompletedTrialError(reason)
     generated = generated or datetime.now().astimezone()
     s = bundle.session
     doc = _Doc(f"Session report {s.id}", generated, compress)
@@ -1035,7 +1109,8 @@ def session_pdf(
     results = _activity_results(bundle)
     sym = symmetry_rows(bundle)
     norms = norm_lines(bundle)
-    if results or sym or norms:
+    directions = direction_rows(bundle)
+    if results or sym or norms or directions:
         y = doc.heading(y, "Results")
         left_y = right_y = y
         if results:
@@ -1057,6 +1132,17 @@ def session_pdf(
                 ["Measure", "Left", "Right", "LSI (%)"],
                 rows,
                 [36.0, 15.0, 15.0, 16.0],
+            )
+        if directions:
+            x_dir = MARGIN + col_w + 6 if results else MARGIN
+            doc.put(x_dir, right_y, "Per direction", 7.5, "B")
+            right_y = doc.grid_table(
+                x_dir,
+                right_y + 4.5,
+                ["Direction", "Reached", "Time (s)", "Control (%)", "Excursion (%)"],
+                directions,
+                [20.0, 14.0, 14.0, 18.0, 20.0],
+                text_columns=2,
             )
         y = max(left_y, right_y) + 1
         if norms:

@@ -1,16 +1,17 @@
 """History and progress of one profile: charts over weeks, streaks, change since the first session.
 
 Page 1 is the overview: current and longest streak, sessions in total, and sessions per week as a
-bar chart. Then one page per activity kind and metric the sessions have (e.g. the hold
-challenge's time in zone, the overall stability index): the metric over time as a line chart with
-week lines, the first session (the baseline) as a dashed line, and the change from the baseline
-in % with "better" or "worse" — knowing which metrics are better lower (OSI, sway) and which
-higher (scores, times) — or "within normal variation" (no colour) when the change is smaller than
-the measure's minimal detectable change (:mod:`wobble_trainer.reliability`, shown with its source). Lean left/right (or touch the arrows) to turn pages; lean back, or touch
-Done, to leave. Big type: readable from 2 m.
+bar chart. Then one page per activity kind and metric the sessions have (e.g. the hold challenge's
+time in zone, the overall stability index): the metric over time as a line chart with week lines,
+the first session (the baseline) as a dashed line, and the change from the baseline in % with
+"better" or "worse" — knowing which metrics are better lower (OSI, sway) and which higher (scores,
+times) — or "within normal variation" (no colour) when the change is smaller than the measure's
+minimal detectable change (:mod:`wobble_trainer.reliability`, shown with its source). Lean
+left/right (or touch the arrows) to turn pages; lean back, or touch Done, to leave. Big type:
+readable from 2 m.
 
-The data work (:func:`history_pages`, :func:`weekly_counts`, :func:`compare_to_baseline`) is
-plain functions over :mod:`wobble_trainer.storage.history`, tested without a screen.
+The data work (:func:`history_pages`, :func:`weekly_counts`, :func:`compare_to_baseline`) is plain
+functions over :mod:`wobble_trainer.storage.history`, tested without a screen.
 """
 
 from __future__ import annotations
