@@ -16,6 +16,9 @@ from test_reports_data import T0, store_session
 from wobble_trainer import metrics
 from wobble_trainer.reports.data import kind_title, load_bundle
 from wobble_trainer.reports.pdf import (
+    BETTER,
+    INK,
+    WORSE,
     NoCompletedTrialError,
     completed_trials,
     direction_rows,
@@ -325,6 +328,34 @@ def test_progress_report_charts_a_key_metric_against_the_baseline(db, person):
         "01 May 2025 09:30",
     ):
         assert expected in text, expected
+
+
+def test_progress_report_calls_a_change_below_the_mdc_within_normal_variation(db, person):
+    for day, total in enumerate((12, 10, 8)):  # 4 fewer BESS errors: below Finnoff's MDC 7.3
+        store_session(
+            db,
+            person,
+            "test:bess",
+            started_at=T0 + timedelta(days=day),
+            seconds=2,
+            metrics={"completed": True, "trials": [{}], "total": total},
+        )
+    data = progress_pdf(db, person, today=(T0 + timedelta(days=2)).date(), compress=False)
+    text = pdf_strings(data)
+    assert "within normal variation" in text and "better" not in text.split("MDC95")[1][:80]
+    assert "7.3" in text and "Finnoff et al. 2009" in text
+    assert "A change smaller than the minimal detectable change (MDC95)" in text.replace("\n", " ")
+    # and in no colour: the verdict and the change are drawn in ink, not green or red
+    stream = data.decode("latin-1")
+
+    def colour_of(text: str) -> tuple[float, ...]:
+        at = stream.index(f"({text}) Tj")
+        op = stream.rfind(" rg ", 0, at)
+        return tuple(round(float(v) * 255) for v in stream[:op].split()[-3:])
+
+    assert colour_of("within normal variation") == INK
+    assert colour_of("-4.00 \\(-33%\\)") == INK
+    assert {BETTER, WORSE}.isdisjoint({colour_of("within normal variation")})
 
 
 def test_progress_report_of_many_sessions_runs_onto_more_pages(db, person):

@@ -8,13 +8,17 @@ day-to-day form, so they are a lower bound and are labelled "simulated" wherever
 
 Procedure (deterministic for a given ``--seed``):
 
-1. People: skills 0.2, 0.3 … 0.9 (``--people`` of them, evenly spaced), two-footed stance, eyes
-   open, on the default simulated board (:class:`wobble_trainer.sim.board.BoardSimulator`, true
-   board angles: the sensor and the estimator add little next to the sway).
+1. People: skills 0.2, 0.3 … 0.9 (``--people`` of them, evenly spaced), eyes open, on the
+   default simulated board (:class:`wobble_trainer.sim.board.BoardSimulator`, true board angles:
+   the sensor and the estimator add little next to the sway).
 2. For every activity of the app (:data:`wobble_trainer.app.scene.ACTIVITIES`), each person plays
-   two sessions (seeds differing) through the real scenes with default settings, leaning where
+   two sessions (seeds differing) on two feet and two on one leg (:data:`ACTIVITY_STANCES`: the
+   range of people the device serves, from a steady two-footed stance to a rehab single-leg one;
+   on two feet alone every simulated person holds the hold challenge's full 30 s, a ceiling that
+   says nothing about variation) through the real scenes with default settings, leaning where
    the scene's autopilot aims, exactly as the simulated person of ``wobble-trainer --sim`` does;
-   the score is what the activity stores (``app.results``).
+   the score is what the activity stores (``app.results``). A measure on which every session
+   scores the same (a ceiling) gets no figure: it is listed, not written.
 3. OSI: each person stands level for 3 trials of 20 s per session (the postural-stability test
    and the hold), the session value being the mean of the trial OSIs (as stored), once on two
    feet and once on one leg, eyes open and closed.
@@ -47,6 +51,7 @@ PEOPLE = 8
 SEED = 2026
 MAX_SESSION_S = 600.0
 """A session that has not ended by then is left out (an activity the autopilot cannot finish)."""
+ACTIVITY_STANCES = ("double", "left")
 OSI_TRIAL_S = 20.0
 OSI_TRIALS = 3
 OSI_CONDITIONS: tuple[tuple[str, bool], ...] = (
@@ -121,7 +126,7 @@ def session_osi(skill: float, seed: int, stance: str, eyes_closed: bool) -> floa
     return float(np.mean(values))
 
 
-def session_score(kind: str, skill: float, seed: int) -> float | None:
+def session_score(kind: str, skill: float, seed: int, stance: str = "double") -> float | None:
     """The score one simulated session of activity ``kind`` stores, or None if it never ended."""
     import wobble_trainer.app.activities  # noqa: F401  (registers the activities)
     from wobble_trainer.app.scene import ACTIVITIES, LOGIC_DT, AppContext, Tick
@@ -129,7 +134,7 @@ def session_score(kind: str, skill: float, seed: int) -> float | None:
     from wobble_trainer.tilt.board_angles import angles_from_up, up_from_pitch_roll
 
     app = AppContext(feedback=NullFeedback(), rng=random.Random(seed))
-    sim = _sim(skill, seed)
+    sim = _sim(skill, seed, stance)
     app.push(ACTIVITIES[kind].factory(app))
     steps = int(MAX_SESSION_S / LOGIC_DT)
     angles = None
@@ -158,10 +163,12 @@ def measure_all(people: int = PEOPLE, seed: int = SEED) -> list[TestRetest]:
     for kind in sorted(ACTIVITIES):
         pairs = []
         for i, skill in enumerate(skills(people)):
-            first = session_score(kind, skill, seed + 1000 * i)
-            second = session_score(kind, skill, seed + 1000 * i + 1)
-            if first is not None and second is not None:
-                pairs.append((first, second))
+            for j, stance in enumerate(ACTIVITY_STANCES):
+                base = seed + 1000 * i + 100 * j
+                first = session_score(kind, skill, base, stance)
+                second = session_score(kind, skill, base + 1, stance)
+                if first is not None and second is not None:
+                    pairs.append((first, second))
         if len(pairs) >= 2:
             out.append(test_retest(f"{kind}:score", pairs))
     for stance, closed in OSI_CONDITIONS:
@@ -176,11 +183,16 @@ def measure_all(people: int = PEOPLE, seed: int = SEED) -> list[TestRetest]:
     return out
 
 
+def usable(result: TestRetest) -> bool:
+    """A figure worth keeping: the sessions varied (no ceiling where everyone scores the same)."""
+    return result.icc is not None and result.mdc95_pct > 0.0
+
+
 def constants_source(results: Sequence[TestRetest], people: int, seed: int) -> str:
-    """The ``SIMULATED_MDC_PCT`` block of :mod:`wobble_trainer.reliability`."""
+    """The ``SIMULATED_MDC_PCT`` block of :mod:`wobble_trainer.reliability` (usable figures)."""
     lines = [
         "SIMULATED_MDC_PCT: dict[str, float] = {",
-        *(f'    "{r.measure}": {r.mdc95_pct},' for r in results),
+        *(f'    "{r.measure}": {r.mdc95_pct},' for r in results if usable(r)),
         "}",
     ]
     return "\n".join(lines) + f"\nSIMULATED_WITH = \"{COMMAND} --people {people} --seed {seed}\"\n"
@@ -209,10 +221,16 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps([r.__dict__ for r in results], indent=2))
     else:
         rows = [
-            (r.measure, r.people, f"{r.mean:.3g}", f"{r.mdc95_pct:.1f}", _fmt_icc(r.icc))
+            (
+                r.measure,
+                r.people,
+                f"{r.mean:.3g}",
+                f"{r.mdc95_pct:.1f}" if usable(r) else "ceiling",
+                _fmt_icc(r.icc),
+            )
             for r in results
         ]
-        print(report.format_table(("measure", "people", "mean", "MDC95 %", "ICC(3,1)"), rows))
+        print(report.format_table(("measure", "pairs", "mean", "MDC95 %", "ICC(3,1)"), rows))
     if args.write:
         from wobble_trainer import reliability
 
