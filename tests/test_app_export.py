@@ -252,3 +252,16 @@ def test_sizes_for_people():
     assert size_text(740_000) == "740 kB"
     assert size_text(12_500_000) == "12.5 MB"
     assert size_text(3_200_000_000) == "3.2 GB"
+
+
+def test_a_session_with_no_completed_trial_gets_no_pdf_and_the_screen_says_so(app, stick):
+    person = two_sessions(app)
+    empty = app.db.sessions.start(person.id, "hold", started_at=T0 + timedelta(days=2))
+    app.db.sessions.finish(empty.id, metrics={"score": None}, ended_at=T0 + timedelta(days=2))
+    scene, _ = scene_for(app, stick)
+    scene.menu.touch(0)  # "Export"
+    run_until(app, scene, {Stage.DONE})
+    assert scene.message.endswith("No PDF for 1 session with no completed trial.")
+    out = stick / "media/pi/STICK/wobble-trainer/2025-06-01_100000"
+    assert len(list((out / "p-017-2").glob("session-*.pdf"))) == 2
+    assert len(list((out / "p-017-2").glob("session-*/samples.csv"))) == 3

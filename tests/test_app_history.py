@@ -22,6 +22,7 @@ from wobble_trainer.app.scenes.history import (
     weekly_counts,
 )
 from wobble_trainer.app.scenes.menus import StartScene
+from wobble_trainer.reliability import Mdc, Origin, Verdict
 from wobble_trainer.storage import DailyCount, open_database
 
 TODAY = date(2024, 5, 15)  # a Wednesday
@@ -58,24 +59,62 @@ def trainee(db):
 
 
 def test_baseline_comparison_knows_which_way_is_better():
-    up = compare_to_baseline([10.0, 12.0, 15.0], higher_is_better=True)
+    small = Mdc(0.5, False, Origin.PUBLISHED, "test")
+    up = compare_to_baseline([10.0, 12.0, 15.0], True, small)
     assert up.change == 5.0 and up.change_pct == pytest.approx(50.0) and up.better is True
     assert up.words(MetricSpec(("score",), "Time", "s", True)) == (
         "50% better than the first session (10.0 s)"
     )
-    osi_down = compare_to_baseline([4.0, 3.0], higher_is_better=False)
+    osi_down = compare_to_baseline([4.0, 3.0], False, small)
     assert osi_down.change_pct == pytest.approx(-25.0) and osi_down.better is True
     assert osi_down.words(OSI) == "25% better than the first session (4.00°)"
-    osi_up = compare_to_baseline([2.0, 3.0], higher_is_better=False)
+    osi_up = compare_to_baseline([2.0, 3.0], False, small)
     assert osi_up.better is False and "worse" in osi_up.words(OSI)
-    same = compare_to_baseline([2.0, 5.0, 2.0], higher_is_better=True)
+    same = compare_to_baseline([2.0, 5.0, 2.0], True, small)
     assert same.better is None and same.words(OSI).startswith("Same")
-    zero = compare_to_baseline([0.0, 3.0], higher_is_better=True)
+    zero = compare_to_baseline([0.0, 3.0], True, small)
     assert zero.change_pct is None and zero.words(OSI) == (
         "3.00° better than the first session (0.00°)"
     )
     assert compare_to_baseline([1.0], True) is None
     assert compare_to_baseline([], True) is None
+
+
+def test_a_change_smaller_than_the_mdc_is_within_normal_variation_not_coloured():
+    mdc = Mdc(1.0, False, Origin.PUBLISHED, "Someone 2020")
+    within = compare_to_baseline([4.0, 3.2], False, mdc)
+    assert within.verdict is Verdict.WITHIN and within.better is None
+    assert within.words(OSI) == "Within normal variation of the first session (4.00°)"
+    assert within.mdc_words(OSI) == "MDC95 1.00° (Someone 2020)"
+    unknown = compare_to_baseline([4.0, 3.0], False, None)
+    assert unknown.better is None and "no reliability figure" in unknown.words(OSI)
+
+
+def test_the_history_screen_shows_within_variation_in_plain_text(app_context, db, monkeypatch):
+    from wobble_trainer.app.layout import GREEN, RED, Layout
+    from wobble_trainer.app.scenes.history import HistoryScene
+
+    p = db.profiles.create("P-502", 1970, 1.75, "right")
+    seed(db, p.id, "hold", TODAY - timedelta(days=7), {"edge_touches": 10})
+    seed(db, p.id, "hold", TODAY, {"edge_touches": 4})  # 6 fewer: below SMARTwobble's 9
+    app_context.db = db
+    scene = HistoryScene(app_context, p, today=TODAY)
+    (page,) = scene.pages
+    assert page.spec.keys == ("edge_touches",)
+    assert page.comparison.verdict is Verdict.WITHIN
+    drawn = []
+    real_text = Layout.text
+
+    def spy(self, surface, text, *args, **kwargs):
+        drawn.append((text, args[2] if len(args) > 2 else kwargs.get("color")))
+        return real_text(self, surface, text, *args, **kwargs)
+
+    monkeypatch.setattr(Layout, "text", spy)
+    scene.turn(1)
+    assert_renders(scene)
+    line = [(t, c) for t, c in drawn if "Within normal variation" in t]
+    assert line and all(c not in (GREEN, RED) for _, c in line)
+    assert any("MDC95 9 (Williams & Bentman 2014)" in t for t, _ in drawn)
 
 
 def test_chart_pages_from_seeded_sessions(db, trainee):

@@ -93,3 +93,13 @@ def test_hold_renders_in_every_phase_and_size(app_context):
     eyes = start_hold(app_context, duration_s=10, eyes_closed=True)
     drive(app_context, COUNTDOWN_S + 1, lambda t: (1.0, 1.0))
     assert_renders(eyes)
+
+
+def test_the_setup_names_the_level_virtual_and_says_what_it_changes(app_context):
+    from wobble_trainer import virtual_level
+    from wobble_trainer.app.activities.hold import HoldSetupScene
+
+    scene = HoldSetupScene(app_context)
+    assert any(o.startswith("Virtual stability level: 8") for o in scene.options)
+    assert scene.message == virtual_level.NOTE
+    assert_renders(scene)

@@ -150,7 +150,7 @@ def test_pause_command_and_announcement(app_context):
 
 
 SHORT = {
-    "single_leg_stance": {"trials": 1, "max_s": 10.0},
+    "single_leg_stance": {"trials": 1, "max_s": 10.0, "surface": "floor"},
     "postural_stability": {"practice_trials": 0, "test_trials": 1, "duration_s": 10.0},
     "limits_of_stability": {},
     "mctsib": {"duration_s": 10.0},

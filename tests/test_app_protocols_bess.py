@@ -73,6 +73,7 @@ def test_board_counts_edge_touches_and_steps_clinician_taps_the_rest(app_context
     tap(runner, "eyes")
     tap(runner, "eyes")
     tap(runner, "undo")  # a mistaken tap taken back
+    d.run(1.5)  # (an edge touch right after the taps would be the same moment's error)
     d.run(1.0, lambda t: (-15.0, 0.0))  # edge touch 3 … that turns into a step off
     d.on_board = False
     d.run(2.0, lambda t: (-15.0, 0.0))
@@ -81,6 +82,7 @@ def test_board_counts_edge_touches_and_steps_clinician_taps_the_rest(app_context
     d.on_board = False  # a step off the board without an edge touch first
     d.run(0.5)
     d.on_board = True
+    d.run(1.5)  # well after the step off: a separate error
     runner.command(Command.UP)  # keyboard: an unspecified error
     d.finish_trial(runner)
     result = runner.results[0]
@@ -90,6 +92,7 @@ def test_board_counts_edge_touches_and_steps_clinician_taps_the_rest(app_context
     assert m["errors"] == m["score"] == 7
     assert m["board_errors"] == 4 and m["clinician_errors"] == 3
     assert m["stance_s"] == pytest.approx(20.0 - 2.5, abs=0.02)
+    assert m["same_moment"] == 0
     events = [e for e in result.events if e["event"] == "error"]
     assert [e["kind"] for e in events] == [
         "edge",
@@ -101,6 +104,50 @@ def test_board_counts_edge_touches_and_steps_clinician_taps_the_rest(app_context
         "other",
     ]
     assert any(e["event"] == "undo" for e in result.events)
+
+
+def test_a_board_error_and_a_tap_at_the_same_moment_are_one_error(app_context):
+    from wobble_trainer.app.protocols.bess import SAME_MOMENT_S
+
+    assert SAME_MOMENT_S == 1.0
+    runner, d = start(app_context, surfaces=("free",), rest_s=0)
+    to_condition(runner, d, "free/double")
+    d.run(2.0)
+    d.run(0.3, lambda t: (15.0, 0.0))  # the board counts an edge touch…
+    d.run(0.5)
+    tap(runner, "stumble")  # …and the clinician taps the stumble 0.5-0.8 s later: one error
+    assert runner.score == 1
+    tap(runner, "hands")  # a second tap of the clinician's own counts (the clinician saw two)
+    assert runner.score == 2
+    d.run(3.0)
+    tap(runner, "stumble")  # the clinician first this time…
+    d.run(0.2, lambda t: (0.0, 15.0))  # …the board's edge touch follows 0.2 s later: one error
+    assert runner.score == 3
+    d.run(3.0)
+    d.run(0.3, lambda t: (15.0, 0.0))  # an edge touch…
+    d.run(1.5)
+    tap(runner, "eyes")  # …and a tap 1.5 s later: two errors
+    assert runner.score == 5
+    tap(runner, "undo")
+    assert runner.score == 4
+    d.run(2.0)
+    d.run(0.3, lambda t: (15.0, 0.0))
+    tap(runner, "stumble")  # merged with that touch…
+    tap(runner, "undo")  # …and taken back: the board's error stays, alone
+    assert runner.score == 5
+    d.finish_trial(runner)
+    m = runner.results[0].metrics
+    assert m["errors"] == 5 and m["same_moment"] == 2
+    assert m["by_kind"] == {"edge": 3, "hands": 1, "stumble": 1}
+    merged = [e for e in runner.results[0].events if "same_as" in e]
+    assert [(e["kind"], e["same_as"]["kind"]) for e in merged] == [
+        ("stumble", "edge"),
+        ("edge", "stumble"),
+    ]
+
+
+def test_the_hip_error_reads_flexion_or_abduction():
+    assert dict(CLINICIAN_ERRORS)["hip"] == "Hip flexion or abduction > 30°"
 
 
 def test_at_most_10_errors_and_under_5_s_scores_10(app_context):

@@ -81,6 +81,10 @@ def test_straight_reaches_score_full_direction_control(app_context):
         # 9° target (60% of 15°), 2° radius: inside from 7/9 of the 1 s ramp
         assert m["time_to_reach_s"] == pytest.approx(7 / 9, abs=0.03)
         assert r.time_s == pytest.approx(7 / 9 + 0.5, abs=0.03)  # + the 0.5 s hold
+        # the ramp ends on the target's centre: the excursion is the whole distance
+        assert m["excursion_pct"] == pytest.approx(100.0, abs=0.5)
+        assert m["max_excursion_deg"] == pytest.approx(9.0, abs=0.1)
+    assert all("excursion 100%" in line for line in app_context.scene.lines[2:])
     s = runner.summary()
     assert s["reached"] == 8
     assert s["score_pct"] == pytest.approx(100.0, abs=1e-6)

@@ -46,7 +46,7 @@ def test_setup_confirmed_hands_free_or_by_tap_only_when_it_changes(app_context):
 
 
 def test_metrics_per_condition_and_early_ends(app_context):
-    runner, d = start(app_context, rest_s=0)
+    runner, d = start(app_context, rest_s=0, attempts=1)
     d.to_running(runner)
     d.finish_trial(runner, lambda t: (0.0, 0.0))  # locked: board cannot move
     d.to_running(runner)
@@ -111,3 +111,51 @@ def test_renders_setup_running_and_results(app_context):
     assert_renders(runner)
     d.until(lambda: runner.phase is Phase.DONE, lambda t: (0.5, 0.0))
     assert_renders(app_context.scene)
+
+
+def test_up_to_3_attempts_when_30_s_is_not_reached_averaged(app_context):
+    runner, d = start(app_context, rest_s=0, conditions=CONDITIONS[:2])
+    assert MctsibSettings().attempts == 3
+    d.to_running(runner)
+    d.run(10.0)
+    runner.stop_by_clinician()  # attempt 1: 10 s
+    assert runner.spec.label == "eyes-open/locked/attempt 2"
+    assert runner.phase is Phase.INSTRUCT  # same board setup: no confirmation again
+    assert "attempt 2 of 3" in runner.spec.instruction
+    d.to_running(runner)
+    d.run(20.0)
+    runner.stop_by_clinician()  # attempt 2: 20 s
+    d.finish_trial(runner)  # attempt 3: held 30 s
+    assert runner.spec.label == "eyes-closed/locked"
+    d.finish_trial(runner)  # held at the first attempt: no more attempts
+    assert runner.phase is Phase.DONE
+    assert [r.spec.label for r in runner.results] == [
+        "eyes-open/locked",
+        "eyes-open/locked/attempt 2",
+        "eyes-open/locked/attempt 3",
+        "eyes-closed/locked",
+    ]
+    per = runner.summary()["conditions"]
+    first = per["eyes-open/locked"]
+    assert first["attempts"] == 3 and first["completed"]
+    assert first["attempts_held_s"] == pytest.approx([10.0, 20.0, 30.0], abs=0.02)
+    assert first["held_s"] == pytest.approx(20.0, abs=0.02)  # the mean of the 3
+    assert per["eyes-closed/locked"]["attempts"] == 1
+    assert runner.summary()["total_held_s"] == pytest.approx(50.0, abs=0.05)
+    assert any("mean of 3 attempts: 10.0 / 20.0 / 30.0" in x for x in app_context.scene.lines)
+
+
+def test_attempts_stop_at_the_setting_and_at_the_first_held(app_context):
+    runner, d = start(app_context, rest_s=0, conditions=CONDITIONS[:1], attempts=2)
+    d.to_running(runner)
+    d.run(5.0)
+    runner.stop_by_clinician()
+    d.to_running(runner)
+    d.run(7.0)
+    runner.stop_by_clinician()
+    assert runner.phase is Phase.DONE  # 2 attempts, neither held
+    c = runner.summary()["conditions"]["eyes-open/locked"]
+    assert c["attempts"] == 2 and not c["completed"]
+    assert c["held_s"] == pytest.approx(6.0, abs=0.02)
+    with pytest.raises(ValueError, match="attempts"):
+        MctsibSettings(attempts=4)

@@ -133,3 +133,15 @@ def test_settings_validation_and_rendering(app_context):
     eyes, d2 = start(app_context, practice_trials=0, test_trials=1, eyes_closed=True, rest_s=0)
     d2.to_running(eyes)
     assert_renders(eyes)
+
+
+def test_results_call_the_level_virtual_with_the_line_on_what_it_changes(app_context):
+    from wobble_trainer import virtual_level
+
+    runner, d = start(app_context, practice_trials=0, test_trials=1, rest_s=0)
+    d.until(lambda: runner.phase is Phase.DONE, lambda t: (0.0, 0.0))
+    scene = app_context.scene
+    assert "virtual stability level 8" in scene.lines[0]
+    assert virtual_level.NOTE in scene.notes
+    label = {f.name: f.label for f in PosturalStabilitySettings.FIELDS}["stability_level"]
+    assert label == "Virtual stability level"

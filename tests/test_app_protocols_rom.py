@@ -1,3 +1,5 @@
+from datetime import date
+
 import numpy as np
 import pytest
 from conftest import assert_renders, autopilot_script
@@ -11,6 +13,7 @@ from wobble_trainer.app.protocols.ankle_rom import (
 )
 from wobble_trainer.app.protocols.base import Phase, ProtocolResultsScene
 from wobble_trainer.app.scenes.menus import StartScene
+from wobble_trainer.storage import Profile
 
 
 def start(app, **settings):
@@ -141,6 +144,7 @@ def test_seated_foot_on_the_rim_does_not_pause_but_sensor_loss_does(app_context)
 
 def test_autopilot_and_stored_session(app_with_db):  # noqa: F811
     app = app_with_db
+    app.profile = Profile(1, "P", 1990, None, 1.8, "left", "right", False, date.today())
     runner, d = start(app, rest_s=0, trial_s=6)
     d.until(lambda: runner.phase is Phase.DONE, autopilot_script(app), limit_s=300)
     session = next(iter(app.db.sessions.iter_sessions()))
@@ -154,6 +158,11 @@ def test_autopilot_and_stored_session(app_with_db):  # noqa: F811
     rom = session.metrics["rom_deg"]
     assert rom["left"]["inversion"] == pytest.approx(12.0, abs=1e-6)  # the autopilot's 12°
     assert session.metrics["limb_symmetry_pct"]["eversion"] == pytest.approx(100.0)
+    assert session.metrics["limb_symmetry"] == {
+        "involved": "left",
+        "reference": "right",
+        "basis": "injured",
+    }
 
 
 def test_settings_validation_and_rendering(app_context):

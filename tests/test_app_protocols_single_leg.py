@@ -4,6 +4,7 @@ import pytest
 from conftest import assert_renders
 from test_app_protocols_helpers import Driver
 
+from wobble_trainer.app.controls import Command
 from wobble_trainer.app.protocols.base import COUNTDOWN_S, READY_HOLD_S, Phase, ProtocolResultsScene
 from wobble_trainer.app.protocols.single_leg_stance import (
     SingleLegStance,
@@ -144,7 +145,9 @@ def test_reference_values_are_shown_for_the_profile_age(app_context):
     app.profile = Profile(
         1, "P", date.today().year - 65, None, 1.7, "none", "left", False, date.today()
     )
-    runner, d = start(app, legs=("left",), eyes=("open", "closed"), trials=1, max_s=10, rest_s=0)
+    runner, d = start(
+        app, legs=("left",), eyes=("open", "closed"), trials=1, max_s=10, rest_s=0, surface="floor"
+    )
     run_all(app, d, runner)
     refs = runner.summary()["reference"]
     assert refs["eyes-open"]["age_band"] == "60-69"
@@ -252,3 +255,98 @@ def test_renders_in_every_phase(app_context):
     assert_renders(runner)
     d.run(4.0, lambda t: None)
     assert_renders(runner)  # paused veil
+
+
+def profile(injured="none", dominant="left", age=65):
+    return Profile(
+        1, "P", date.today().year - age, None, 1.7, injured, dominant, False, date.today()
+    )
+
+
+def test_on_the_board_the_norms_are_not_shown_as_a_comparison(app_context):
+    app_context.profile = profile()
+    runner, d = start(app_context, legs=("left",), eyes=("open",), trials=1, max_s=10, rest_s=0)
+    assert SingleLegStanceSettings().surface == "board"
+    run_all(app_context, d, runner)
+    assert runner.summary()["reference"] is None and runner.summary()["surface"] == "board"
+    text = "\n".join(app_context.scene.lines + app_context.scene.notes)
+    assert "32.1" not in text and "On the board: no reference values" in text
+
+
+def test_on_the_floor_best_of_3_beside_best_of_3_and_mean_beside_mean(app_context):
+    app_context.profile = profile()
+    runner, d = start(app_context, legs=("left",), eyes=("open",), rest_s=0, surface="floor")
+    assert runner.plan[0].setup.startswith("On the FLOOR")
+    assert runner.comparable  # 3 trials of at most 45 s on the floor
+    stops = iter([20.0, 30.0, 40.0])
+    while runner.phase is not Phase.DONE:
+        if runner.phase is Phase.SETUP:
+            runner.command(Command.SELECT)
+        d.to_running(runner)
+        d.run(next(stops) - 0.01)
+        runner.stop_by_clinician()
+    summary = runner.summary()
+    assert summary["reference_comparable"] is True
+    lines = app_context.scene.lines
+    assert any(
+        line.strip() == "left: best of 3 40.0 s (reference 32.1 s), "
+        "mean of 3 30.0 s (reference 26.9 s)"
+        for line in lines
+    ), lines
+
+
+def test_on_the_floor_edge_and_step_off_do_not_end_a_trial(app_context):
+    runner, d = start(
+        app_context, legs=("left",), eyes=("open",), trials=1, max_s=10, rest_s=0, surface="floor"
+    )
+    runner.command(Command.SELECT)  # the clinician confirms the floor setup
+    d.to_running(runner)
+    d.run(2.0, lambda t: (15.0, 0.0))  # a board set aside rests on its rim…
+    d.on_board = False  # …and looks unloaded
+    d.run(3.0, lambda t: (15.0, 0.0))
+    assert runner.phase is Phase.RUNNING and not runner.events
+    d.on_board = True
+    d.run(6.0)
+    assert runner.results[0].ended_by == "time"
+
+
+def test_a_run_of_2_trials_shows_the_norms_without_times_beside_them(app_context):
+    app_context.profile = profile()
+    runner, d = start(
+        app_context, legs=("left",), eyes=("open",), trials=2, max_s=10, rest_s=0, surface="floor"
+    )
+    assert not runner.comparable
+    run_all(app_context, d, runner)
+    text = "\n".join(app_context.scene.lines + app_context.scene.notes)
+    assert "best of 3 32.1 s" in text and "(reference" not in text
+    assert "Times not set beside them" in text
+
+
+@pytest.mark.parametrize(
+    ("injured", "dominant", "expected", "title"),
+    [
+        ("left", "right", 50.0, "injured left / right"),  # left 10 s vs right 20 s
+        ("right", "right", 200.0, "injured right / left"),
+        ("none", "right", 50.0, "non-dominant left / dominant right"),
+        ("both", "left", 200.0, "non-dominant right / dominant left"),
+    ],
+)
+def test_limb_symmetry_compares_the_injured_leg_with_the_other(
+    app_context, injured, dominant, expected, title
+):
+    app_context.profile = profile(injured, dominant)
+    runner, d = start(app_context, eyes=("open",), trials=1, max_s=30, rest_s=0)
+    for stop in (10.0, 20.0):  # left then right
+        d.to_running(runner)
+        d.run(stop - 0.01)
+        runner.stop_by_clinician()
+    summary = runner.summary()
+    assert summary["limb_symmetry_pct"]["eyes-open"] == pytest.approx(expected, rel=1e-3)
+    assert any(f"Symmetry {title}, eyes open" in line for line in app_context.scene.lines)
+
+
+def test_no_limb_symmetry_without_an_injured_or_dominant_side(app_context):
+    runner, d = start(app_context, eyes=("open",), trials=1, max_s=10, rest_s=0)
+    run_all(app_context, d, runner)
+    assert runner.summary()["limb_symmetry_pct"] == {}
+    assert any("No limb symmetry" in n for n in app_context.scene.notes)

@@ -153,7 +153,7 @@ def check_every_place(t, session_id: int, live: list[dict[str, Any]], last_live_
 
     bundle = load_bundle(t.db, session_id)
     assert all(a.exact for a in bundle.angles)
-    columns = [m for _, m in pdf.metric_columns(bundle)]
+    columns = [m for _, m, _practice in pdf.metric_columns(bundle)]
     trials = t.db.sessions.load_trace(session_id)
     profile = t.db.profiles.get(session.profile_id)
     exported = summary_json(profile, session, trials, datetime.now().astimezone())

@@ -120,6 +120,24 @@ def test_ellipse_correlated_by_hand() -> None:
     assert abs(CHI2_95_2DOF - 5.991) < 5e-4
 
 
+def test_chi2_is_within_1_percent_of_the_prediction_factor_only_from_about_500_samples() -> None:
+    # The docstring's claim (DOMAIN.md §9): 1.66% at N = 300, 1.00% at N = 500.
+    def shortfall(n: int) -> float:
+        exact = metrics.prediction_ellipse_factor(n)
+        return (exact - CHI2_95_2DOF) / exact
+
+    assert shortfall(300) == pytest.approx(0.0166, abs=5e-5)
+    assert shortfall(480) > 0.01
+    assert shortfall(500) == pytest.approx(0.00998, abs=5e-5)
+    assert shortfall(2000) < 0.0026
+    # The closed-form F quantile inverts F(2, m)'s survival function (1 + 2x/m)^(−m/2).
+    m = 98
+    f = m / 2 * (0.05 ** (-2 / m) - 1)
+    assert (1 + 2 * f / m) ** (-m / 2) == pytest.approx(0.05)
+    with pytest.raises(ValueError):
+        metrics.prediction_ellipse_factor(2)
+
+
 def test_pure_ap_sway_has_zero_ellipse_area() -> None:
     # All points on one line: one eigenvalue is 0.
     assert ellipse95_area([-3.0, -1.0, 1.0, 3.0], [0.0] * 4) == pytest.approx(0.0, abs=1e-12)
@@ -290,18 +308,32 @@ def test_time_in_target_off_centre_uses_angle_between_normals() -> None:
 
 
 def test_limb_symmetry_index() -> None:
-    # Fusco's times in target: 16.6 s injured vs 20 s uninjured → 16.6/20 × 100 = 83
+    # involved / reference × 100 where higher is better (stance time): 16.6 / 20 = 83%
     assert limb_symmetry_index(16.6, 20.0) == pytest.approx(83.0)
-    assert limb_symmetry_index(20.0, 16.6) == pytest.approx(83.0)
+    # the involved leg doing BETTER is not folded back under 100 (min/max would say 83%)
+    assert limb_symmetry_index(20.0, 16.6) == pytest.approx(100 * 20 / 16.6)
+    # lower is better (sway): reference / involved, so more sway on the injured leg is < 100
+    assert limb_symmetry_index(2.0, 1.5, higher_is_better=False) == pytest.approx(75.0)
     assert limb_symmetry_index(3.0, 3.0) == pytest.approx(100.0)
     assert limb_symmetry_index(0.0, 0.0) is None
+    assert limb_symmetry_index(5.0, 0.0) is None
+    assert limb_symmetry_index(0.0, 4.0, higher_is_better=False) is None
     with pytest.raises(ValueError):
         limb_symmetry_index(-1.0, 2.0)
     with pytest.raises(ValueError):
         limb_symmetry_index(NAN, 2.0)
 
 
-# --- limits of stability --------------------------------------------------------------------------
+def test_symmetry_sides_from_the_profile() -> None:
+    injured = metrics.symmetry_sides("left", "left")
+    assert (injured.involved, injured.reference, injured.basis) == ("left", "right", "injured")
+    assert metrics.symmetry_sides("right", None).title == "injured right / left"
+    dominance = metrics.symmetry_sides("none", "right")
+    assert (dominance.involved, dominance.reference) == ("left", "right")
+    assert dominance.title == "non-dominant left / dominant right"
+    assert metrics.symmetry_sides("both", "left").involved == "right"
+    assert metrics.symmetry_sides("none", None) is None
+    assert metrics.symmetry_sides(None, None) is None
 
 
 def test_los_straight_reach() -> None:
@@ -335,6 +367,19 @@ def test_los_backing_off_and_not_reached() -> None:
     assert r["direction_control_pct"] == pytest.approx(80.0)
     assert r["reached"] is False
     assert r["time_to_reach_s"] is None
+
+
+def test_los_excursion_is_the_farthest_along_the_line_over_the_whole_trial() -> None:
+    # pitch 0 → 12 (beyond the 10° target) → back to 6; sideways roll does not count
+    r = limits_of_stability_reach(
+        [0.0, 6.0, 12.0, 6.0], [0.0, 3.0, 0.0, 0.0], 10.0, (10.0, 0.0), 1.0
+    )
+    assert r["max_excursion_deg"] == pytest.approx(12.0)
+    assert r["excursion_pct"] == pytest.approx(120.0)
+    short = limits_of_stability_reach([0.0, 2.0, 4.0, 1.0], [0.0] * 4, 10.0, (10.0, 0.0), 1.0)
+    assert short["excursion_pct"] == pytest.approx(40.0) and not short["reached"]
+    away = limits_of_stability_reach([0.0, -3.0], [0.0, 0.0], 10.0, (10.0, 0.0), 1.0)
+    assert away["excursion_pct"] == 0.0  # never toward the target
 
 
 def test_los_diagonal_target() -> None:

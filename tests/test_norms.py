@@ -14,8 +14,9 @@ from wobble_trainer import norms
         (55, "50-59", 41.2, 37.0, 4.8),
         (60, "60-69", 32.1, 26.9, 2.8),
         (79, "70-79", 21.5, 15.0, 2.0),
-        (80, "80-99", 9.4, 6.2, 1.3),
-        (99, "80-99", 9.4, 6.2, 1.3),
+        (80, "80+", 9.4, 6.2, 1.3),
+        (99, "80+", 9.4, 6.2, 1.3),
+        (101, "80+", 9.4, 6.2, 1.3),
     ],
 )
 def test_each_age_band_of_springer_2007(age, band, open_best, open_mean, closed_mean):
@@ -27,14 +28,17 @@ def test_each_age_band_of_springer_2007(age, band, open_best, open_mean, closed_
     assert eyes_closed.mean_s == closed_mean
 
 
-@pytest.mark.parametrize("age", [17, 100, 5])
-def test_no_values_outside_the_studied_ages(age):
+@pytest.mark.parametrize("age", [17, 5])
+def test_no_values_below_the_studied_ages(age):
     assert norms.single_leg_stance_reference(age, eyes_closed=False) is None
 
 
-def test_bands_cover_18_to_99_without_gaps():
-    ages = [a for b in norms.SPRINGER_2007 for a in range(b.age_min, b.age_max + 1)]
-    assert ages == list(range(18, 100))
+def test_bands_cover_18_on_without_gaps_the_last_is_80_plus():
+    bands = norms.SPRINGER_2007
+    assert bands[-1].label == "80+" and bands[-1].age_max is None
+    ages = [a for b in bands[:-1] for a in range(b.age_min, b.age_max + 1)]
+    assert ages == list(range(18, 80)) and bands[-1].age_min == 80
+    assert all(norms.band_for_age(a) is not None for a in range(18, 120))
 
 
 def test_age_from_birth_year_is_the_age_reached_this_year():
@@ -76,3 +80,23 @@ def test_shown_as_reference_values_with_the_citation_never_a_verdict():
     assert "60-69" in text and "32.1" in text and "26.9" in text
     for word in ("pass", "fail", "normal", "cut-off", "below", "above"):
         assert word not in text
+
+
+def test_norms_only_for_a_run_on_the_floor():
+    day = date(2025, 6, 1)
+    assert norms.reference_for("single_leg_stance", 1950, False, day, surface="board") is None
+    assert norms.reference_for("single_leg_stance", 1950, False, day, surface=None) is None
+    assert norms.reference_for("single_leg_stance", 1950, False, day, surface="floor") is not None
+
+
+def test_like_with_like_3_trials_of_45_s_on_the_floor():
+    assert norms.comparable("floor", 3, 45.0)
+    assert not norms.comparable("board", 3, 45.0)
+    assert not norms.comparable("floor", 2, 45.0)  # a best of 2 is not a best of 3
+    assert not norms.comparable("floor", 3, 30.0)  # capped at 30 s: not Springer's 45 s
+    ref = norms.single_leg_stance_reference(65, eyes_closed=False)
+    assert ref.compare(38.2, 30.1) == (
+        "best of 3 38.2 s (reference 32.1 s), mean of 3 30.1 s (reference 26.9 s)"
+    )
+    closed = norms.single_leg_stance_reference(65, eyes_closed=True)
+    assert closed.compare(5.0, 3.0) == "mean of 3 3.0 s (reference 2.8 s)"  # no best of 3 value

@@ -193,6 +193,25 @@ def test_a_full_disk_stops_the_job_with_a_clear_message(db, person, tmp_path, mo
         job.step()
 
 
+def test_a_session_with_no_completed_trial_gets_no_pdf_and_says_why(db, person, tmp_path, capsys):
+    kept = store_session(db, person, seconds=3)
+    empty = db.sessions.start(person.id, "hold", started_at=T0 + timedelta(days=1))
+    db.sessions.finish(
+        empty.id, metrics={"score": None}, ended_at=T0 + timedelta(days=1, minutes=1)
+    )
+    assert (
+        export.run(parse(["--profile", "P-017", "--format", "csv,pdf", "--out", str(tmp_path)]), db)
+        == 0
+    )
+    folder = tmp_path / "p-017-2"
+    assert (folder / f"{session_name(kept)}.pdf").exists()
+    empty = db.sessions.get(empty.id)
+    assert not (folder / f"{session_name(empty)}.pdf").exists()
+    assert (folder / session_name(empty) / "summary.json").exists()  # its data is still exported
+    err = capsys.readouterr().err
+    assert f"Session {empty.id} (" in err and "no completed trial, so there is no PDF report" in err
+
+
 def parse(argv):
     parser = argparse.ArgumentParser(prog="wobble export")
     export.add_arguments(parser)

@@ -439,6 +439,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     bench = sub.add_parser("bench", help="benchmarks (speed and accuracy targets)")
     bench_sub = bench.add_subparsers(dest="bench", metavar="BENCH", required=True)
+    from wobble_trainer.bench import reliability as bench_reliability
     from wobble_trainer.bench import render as bench_render
     from wobble_trainer.bench import sampler as bench_sampler
     from wobble_trainer.bench import tilt as bench_tilt
@@ -447,6 +448,7 @@ def build_parser() -> argparse.ArgumentParser:
         ("sampler", bench_sampler, "sampler beside a busy 60 fps render loop"),
         ("tilt", bench_tilt, "tilt accuracy on real recordings and speed per sample"),
         ("render", bench_render, "frame time per scene and sample-to-screen latency"),
+        ("reliability", bench_reliability, "simulated test-retest MDC95 of compared measures"),
     ):
         p = bench_sub.add_parser(name, help=text)
         module.add_arguments(p)

@@ -59,6 +59,24 @@ METRICS_VERSION = "metrics-1"
 """Bumped whenever a change alters a number :func:`compute` gives: stored metrics carry the
 analysis version (:data:`wobble_trainer.analysis.ANALYSIS_VERSION`) that includes it."""
 
+
+def prediction_ellipse_factor(n: int, p: float = 0.95) -> float:
+    """The exact factor of the ``p`` prediction ellipse of ``n`` bivariate normal samples,
+    ``2(n−1)(n+1)/(n(n−2)) · F_p(2, n−2)`` (Schubert & Kirchner 2014), which χ² approximates.
+
+    F(2, m) has the closed-form quantile ``m/2 · ((1−p)^(−2/m) − 1)`` (its survival function is
+    ``(1 + 2x/m)^(−m/2)``), so no statistics library is needed. Kept to state, and test, how far
+    the χ² form of :func:`ellipse95_area` is from it at a given ``n``.
+    """
+    if n < 3:
+        raise ValueError("the prediction ellipse needs at least 3 samples")
+    if not 0.0 < p < 1.0:
+        raise ValueError("p must be between 0 and 1")
+    m = n - 2
+    f = m / 2.0 * ((1.0 - p) ** (-2.0 / m) - 1.0)
+    return 2.0 * (n - 1) * (n + 1) / (n * (n - 2)) * f
+
+
 ZONE_UPPER_DEG = (5.0, 10.0, 15.0, 20.0)
 """Upper limits of the tilt bands (Biodex zones A-D, Arnold & Schmitz 1998)."""
 ZONE_KEYS = ("0-5", "5-10", "10-15", "15-20", ">20")
@@ -301,8 +319,11 @@ def ellipse95_area(pitch_deg: ArrayLike, roll_deg: ArrayLike) -> float | None:
 
     λ1, λ2 are the eigenvalues of the 2×2 sample covariance of (x, y) with the unbiased
     normalisation **1/(N − 1)** (``numpy.cov`` default, as in the MATLAB code published with that
-    paper; N = valid samples). Using χ² instead of the exact F quantile is the large-N form (off by
-    < 1% from N ≈ 300 on; a 20 s trial at 100 Hz has 2000 samples). ``None`` below 2 valid samples.
+    paper; N = valid samples). Using χ² instead of the exact prediction factor
+    ``2(N−1)(N+1)/(N(N−2)) · F₀.₉₅(2, N−2)`` is the large-N form: χ² is 1.66% below it at N = 300,
+    1.00% at N = 500 and 0.25% at N = 2000, so within 1% only from about N = 500 on (computed
+    with the closed form ``F₀.₉₅(2, m) = m/2 · (0.05^(−2/m) − 1)``; DOMAIN.md §9). A 20 s trial at
+    100 Hz has 2000 samples. ``None`` below 2 valid samples.
     Circle of radius r, whole turns of n samples: covariance = r²/2·n/(n − 1) · I.
     """
     return _ellipse(_prepare(pitch_deg, roll_deg))
@@ -499,19 +520,58 @@ def time_in_target(
 # --- limb symmetry --------------------------------------------------------------------------------
 
 
-def limb_symmetry_index(left: float, right: float) -> float | None:
-    """Limb symmetry index ``min(left, right) / max(left, right) × 100`` (DOMAIN.md §5).
+@dataclass(frozen=True)
+class SymmetrySides:
+    """Which leg a limb symmetry index compares with which, and why."""
 
-    Direction-free: it is the same whether a higher score is better (seconds held) or worse (sway),
-    and 100 means symmetric. Values must be finite and ≥ 0. ``None`` when both are 0 (undefined).
+    involved: str
+    """"left" or "right": the injured leg (or, with no single injured side, the non-dominant)."""
+    reference: str
+    """The other leg."""
+    basis: str
+    """"injured" or "dominance"."""
+
+    @property
+    def title(self) -> str:
+        """E.g. "injured left / right" or "non-dominant left / dominant right"."""
+        if self.basis == "injured":
+            return f"injured {self.involved} / {self.reference}"
+        return f"non-dominant {self.involved} / dominant {self.reference}"
+
+    def as_dict(self) -> dict[str, str]:
+        return {"involved": self.involved, "reference": self.reference, "basis": self.basis}
+
+
+def symmetry_sides(injured_side: str | None, dominant_leg: str | None) -> SymmetrySides | None:
+    """The legs a limb symmetry index compares, from a profile: the injured leg against the
+    other; with no single injured side ("none", "both", unknown) the non-dominant leg against
+    the dominant one (the usual screening comparison); None when neither is known."""
+    legs = ("left", "right")
+    if injured_side in legs:
+        return SymmetrySides(injured_side, legs[1 - legs.index(injured_side)], "injured")
+    if dominant_leg in legs:
+        return SymmetrySides(legs[1 - legs.index(dominant_leg)], dominant_leg, "dominance")
+    return None
+
+
+def limb_symmetry_index(
+    involved: float, reference: float, higher_is_better: bool = True
+) -> float | None:
+    """Limb symmetry index of the involved (injured) leg against the other, % (DOMAIN.md §5).
+
+    ``involved / reference × 100`` where a higher value is better (seconds held, range of
+    motion), ``reference / involved × 100`` where lower is better (sway): below 100 the involved
+    leg does worse, above 100 better, whichever leg happens to score lower — unlike min/max,
+    which cannot tell a deficit of the injured leg from one of the healthy leg. Values must be
+    finite and ≥ 0; ``None`` when the divisor is 0 (undefined).
     """
-    a, b = float(left), float(right)
+    a, b = float(involved), float(reference)
     if not (math.isfinite(a) and math.isfinite(b)) or a < 0.0 or b < 0.0:
-        raise ValueError(f"limb values must be finite and ≥ 0, got {left!r} and {right!r}")
-    hi = max(a, b)
-    if hi == 0.0:
+        raise ValueError(f"limb values must be finite and ≥ 0, got {involved!r} and {reference!r}")
+    top, bottom = (a, b) if higher_is_better else (b, a)
+    if bottom == 0.0:
         return None
-    return 100.0 * min(a, b) / hi
+    return 100.0 * top / bottom
 
 
 # --- limits of stability --------------------------------------------------------------------------
@@ -541,6 +601,11 @@ def limits_of_stability_reach(
     straight, monotonic reach scores 100; a path with as much wander as progress scores 0; the score
     is not clipped and can go negative. Steps are counted from sample 0 up to the first sample
     inside the target (or to the end when it is never reached).
+
+    Excursion (NeuroCom's and Biodex's "maximum excursion"): the farthest the board got along
+    the start→target line over the whole trial (not only until reached), as ``max_excursion_deg``
+    and as ``excursion_pct`` of the start-to-target distance (100 = to the target's centre,
+    more = beyond it).
 
     ``target_deg`` and ``start_deg`` are (pitch, roll) degrees; the start defaults to the first
     valid sample. Reached = first valid sample within ``target_radius_deg`` of the target, by the
@@ -575,6 +640,8 @@ def limits_of_stability_reach(
     across = np.abs(dx * e[1] - dy * e[0])
     toward = float(np.sum(np.clip(along, 0.0, None)))
     extraneous = float(np.sum(np.clip(-along, 0.0, None)) + np.sum(across))
+    reach_along = (tr.roll[tr.valid] - s_roll) * e[0] + (tr.pitch[tr.valid] - s_pitch) * e[1]
+    excursion = max(0.0, float(np.max(reach_along)))
     return {
         "direction_control_pct": (
             None if toward == 0.0 else 100.0 * (toward - extraneous) / toward
@@ -583,6 +650,8 @@ def limits_of_stability_reach(
         "reached": reached is not None,
         "toward_deg": toward,
         "extraneous_deg": extraneous,
+        "max_excursion_deg": excursion,
+        "excursion_pct": 100.0 * excursion / length,
     }
 
 

@@ -481,6 +481,8 @@ class ExportResult:
     profiles: int = 0
     files: list[Path] = field(default_factory=list)
     bytes_written: int = 0
+    no_pdf: list[str] = field(default_factory=list)
+    """Why sessions got no PDF report (a session with no completed trial gets none)."""
 
 
 def _disk_error(exc: OSError, where: Path) -> ExportError:
@@ -656,9 +658,14 @@ class ExportJob:
             )
             first = first or target
             yield
+        reason: str | None = None
         if "pdf" in self.formats:
             calibration, note = session_calibration(session)
             bundle = SessionBundle(profile, session, trials, calibration, note)
+            reason = _pdf().no_pdf_reason(bundle)
+            if reason is not None:
+                self.result.no_pdf.append(reason)
+        if "pdf" in self.formats and reason is None:
             total = max(1, sum(t.sample_count for t in trials))
             done = 0
             for trial in trials:
@@ -799,6 +806,8 @@ def run(args: argparse.Namespace, db: Database | None = None) -> int:
     finally:
         if own:
             database.close()
+    for reason in result.no_pdf:
+        print(f"wobble export: {reason}", file=sys.stderr)
     profiles = f"{result.profiles} profile{'s' if result.profiles != 1 else ''}"
     print(
         f"Exported {result.sessions} session{'s' if result.sessions != 1 else ''} of "

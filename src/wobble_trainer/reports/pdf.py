@@ -11,13 +11,18 @@ activity's own score and results); a tilt trace (pitch and roll against time) an
 (roll against pitch, with each trial's 95% prediction ellipse drawn from its covariance
 eigenvectors); left/right limb symmetry when the session has trials on each leg; reference values
 for single-leg stance (from :mod:`wobble_trainer.norms`, shown as references, never as a
-pass/fail cut-off). Every angle and metric on the page is recomputed from the stored raw trace
-with the session's calibration (:mod:`wobble_trainer.reports.data`).
+pass/fail cut-off, and only for a floor run). Every angle and metric on the page is recomputed
+from the stored raw trace with the session's calibration (:mod:`wobble_trainer.reports.data`).
+The table's mean is of the test trials (practice trials are shown, marked, never averaged in);
+limits of stability get a table per direction (direction control, excursion). A session with no
+completed trial gets no report (:class:`NoCompletedTrialError`, :func:`no_pdf_reason`).
 
 **Progress report** (:func:`progress_pdf`): sessions per week, current and longest streak, and
 for each kind of session a chart of its key metric over time (the activity's score, else OSI)
-against the first session (the baseline), with baseline / latest / best, then the list of
-sessions.
+against the first session (the baseline), with baseline / latest / best and the change judged
+against the measure's minimal detectable change (:func:`wobble_trainer.reliability.judge`: below
+it "within normal variation", never coloured better or worse; the MDC and its source beside it),
+then the list of sessions.
 
 Text uses the PDF core fonts (Helvetica), which need no font files; characters outside
 Windows-1252 are transliterated (accents dropped) or replaced by "?".
@@ -35,9 +40,15 @@ from typing import Any
 import numpy as np
 from fpdf import FPDF
 
-from wobble_trainer import __version__
-from wobble_trainer.metrics import CHI2_95_2DOF, ZONE_KEYS, limb_symmetry_index
-from wobble_trainer.norms import reference_for
+from wobble_trainer import __version__, virtual_level
+from wobble_trainer.metrics import (
+    CHI2_95_2DOF,
+    ZONE_KEYS,
+    limb_symmetry_index,
+    symmetry_sides,
+)
+from wobble_trainer.norms import NORM_MAX_S, NORM_TRIALS, comparable, reference_for
+from wobble_trainer.reliability import SIMULATED_WITH, Mdc, Origin, Verdict, judge, mdc_for
 from wobble_trainer.reports.data import (
     LEGS,
     SessionBundle,
@@ -133,18 +144,20 @@ COMPUTED_KEYS = frozenset(
 )
 """Keys of :func:`wobble_trainer.metrics.compute`; any other stored metric is the activity's."""
 
-SYMMETRY_ROWS: tuple[tuple[str, tuple[str, ...], int], ...] = (
-    ("Stance time (s)", ("time_s",), 1),
-    ("OSI (\u00b0)", ("osi",), 2),
-    ("SD combined (\u00b0)", ("sd", "combined"), 2),
-    ("Path length (\u00b0)", ("path_length_deg",), 1),
-    ("95% ellipse area (\u00b0\u00b2)", ("ellipse95_area_deg2",), 2),
-    ("Edge touches", ("edge_touches",), 0),
+SYMMETRY_ROWS: tuple[tuple[str, tuple[str, ...], int, bool], ...] = (
+    ("Stance time (s)", ("time_s",), 1, True),
+    ("OSI (\u00b0)", ("osi",), 2, False),
+    ("SD combined (\u00b0)", ("sd", "combined"), 2, False),
+    ("Path length (\u00b0)", ("path_length_deg",), 1, False),
+    ("95% ellipse area (\u00b0\u00b2)", ("ellipse95_area_deg2",), 2, False),
+    ("Edge touches", ("edge_touches",), 0, False),
 )
+"""(label, key path, decimals, higher is better) of the limb symmetry table."""
 
 KEY_METRICS: tuple[tuple[tuple[str, ...], str, bool], ...] = (
     (("score",), "Score", True),
     (("osi",), "OSI (\u00b0)", False),
+    (("total",), "Total errors", False),
 )
 """Key metric of a kind in the progress report, first one present wins: (path, label, higher is
 better)."""
@@ -253,9 +266,15 @@ def fmt_setting(value: Any) -> str:
     return str(value)
 
 
+SETTING_NAMES = {"stability_level": virtual_level.LABEL.lower()}
+"""Settings whose key does not say what they are (a stability level on a passive board is
+virtual: :mod:`wobble_trainer.virtual_level`)."""
+
+
 def key_value(key: str, value: Any) -> str:
     """``("duration_s", 30)`` → ``"duration 30 s"``: the unit goes with a number."""
     name, unit = split_unit(str(key))
+    name = SETTING_NAMES.get(str(key), name)
     text = fmt_setting(value)
     return f"{name} {text}{unit}" if number(value) is not None else f"{name} {text}"
 
@@ -681,11 +700,11 @@ def _when_what(bundle: SessionBundle) -> list[tuple[str, str]]:
     return items
 
 
-def metric_columns(bundle: SessionBundle) -> list[tuple[str, dict[str, Any]]]:
-    """(column title, metrics) of the metrics table: per trial, recomputed; with no usable
-    trace, the metrics as recorded."""
+def metric_columns(bundle: SessionBundle) -> list[tuple[str, dict[str, Any], bool]]:
+    """(column title, metrics, practice) of the metrics table: per trial, recomputed; with no
+    usable trace, the metrics as recorded."""
     computed = [
-        (short_name(bundle, a.index), m)
+        (short_name(bundle, a.index), m, is_practice(bundle.trial(a.index)))
         for a, m in zip(bundle.angles, bundle.trial_metrics(), strict=True)
         if m is not None
     ]
@@ -693,7 +712,7 @@ def metric_columns(bundle: SessionBundle) -> list[tuple[str, dict[str, Any]]]:
         return computed
     stored = bundle.session.metrics or {}
     if "osi" in stored:
-        return [("As recorded", stored)]
+        return [("As recorded", stored, False)]
     return []
 
 
@@ -709,32 +728,40 @@ def _metrics_table(doc: _Doc, x: float, y: float, width: float, bundle: SessionB
         doc.put(x, y, "No trace was recorded: no balance metrics.", 8, "I", MUTED)
         return y + 6
     shown = columns[:MAX_TRIAL_COLUMNS]
-    with_mean = len(columns) > 1
-    titles = [c[0] for c in shown] + (["Mean"] if with_mean else [])
+    # The mean is of the test trials: practice trials are shown but never averaged in.
+    tests = [m for _, m, practice in columns if not practice]
+    with_mean = len(columns) > 1 and bool(tests)
+    practised = len(tests) < len(columns)
+    mean_title = "Test mean" if practised else "Mean"
+    titles = [c[0] + (" (P)" if c[2] else "") for c in shown] + ([mean_title] if with_mean else [])
     if len(columns) == 1:
         titles = ["Value"]
     label_w = 38.0
     col_w = (width - label_w) / len(titles)
     rows = []
     for label, path, decimals in METRIC_ROWS:
-        row = [label] + [fmt(dig(m, path), decimals) for _, m in shown]
+        row = [label] + [fmt(dig(m, path), decimals) for _, m, _ in shown]
         if with_mean:
             # a mean of counts is not a count: one decimal more
-            row.append(fmt(_mean_of([m for _, m in columns], path), decimals or 1))
+            row.append(fmt(_mean_of(tests, path), decimals or 1))
         rows.append(row)
     size = 7.5 if len(titles) <= 3 else 7.0
     y = doc.grid_table(
         x, y, ["Measure", *titles], rows, [label_w] + [col_w] * len(titles), size=size
     )
     if len(columns) > MAX_TRIAL_COLUMNS:
+        covers = "all test trials" if practised else "all"
         doc.put(
             x,
             y,
-            f"First {MAX_TRIAL_COLUMNS} of {len(columns)} trials shown; the mean covers all.",
+            f"First {MAX_TRIAL_COLUMNS} of {len(columns)} trials shown; the mean covers {covers}.",
             6.5,
             "I",
             MUTED,
         )
+        y += 4
+    if practised and with_mean:
+        doc.put(x, y, "(P) practice trial: not in the mean.", 6.5, "I", MUTED)
         y += 4
     return y
 
@@ -749,6 +776,8 @@ def _activity_results(bundle: SessionBundle) -> list[tuple[str, str]]:
     for key, value in stored.items():
         if key == "score" or key in COMPUTED_KEYS:
             continue
+        if key == "directions" and bundle.session.kind == LOS_KIND:
+            continue  # its own table (direction_rows)
         if isinstance(value, dict):
             inner = [key_value(k, v) for k, v in value.items() if _short(v) is not None]
             if inner:
@@ -878,12 +907,43 @@ def _sway_plot(doc: _Doc, x: float, y: float, size: float, bundle: SessionBundle
         ax.legend([("Sway path", (120, 140, 170)), ("95% prediction ellipse", ELLIPSE_COLOUR)])
 
 
+LOS_KIND = "test:limits_of_stability"
+
+
+def direction_rows(bundle: SessionBundle) -> list[list[str]]:
+    """Limits of stability per direction, as the run scored it: direction, reached, time to
+    reach (s), direction control (%), excursion (% of the distance to the target). Empty for
+    any other session."""
+    if bundle.session.kind != LOS_KIND:
+        return []
+    per = (bundle.session.metrics or {}).get("directions")
+    if not isinstance(per, dict):
+        return []
+    rows = []
+    for direction, m in per.items():
+        if not isinstance(m, dict):
+            continue
+        rows.append(
+            [
+                str(direction),
+                fmt_setting(bool(m.get("reached"))),
+                fmt(m.get("time_to_reach_s"), 1),
+                fmt(m.get("direction_control_pct"), 0),
+                fmt(m.get("excursion_pct"), 0),
+            ]
+        )
+    return rows
+
+
 def symmetry_rows(
     bundle: SessionBundle,
 ) -> list[tuple[str, float | None, float | None, float | None, int]]:
     """(measure, left mean, right mean, limb symmetry index %, decimals) when the session has
     non-practice trials on each leg; empty otherwise. The stance time is the time the protocol
-    recorded for each trial; the sway measures are recomputed from the raw trace."""
+    recorded for each trial; the sway measures are recomputed from the raw trace. The index
+    compares the injured leg with the other (the profile; with no single injured side the
+    non-dominant with the dominant: :func:`wobble_trainer.metrics.symmetry_sides`), below 100
+    when the injured leg does worse; None when the profile says neither."""
     by_leg: dict[str, list[dict[str, Any]]] = {leg: [] for leg in LEGS}
     for a, m in zip(bundle.angles, bundle.trial_metrics(), strict=True):
         trial = bundle.trial(a.index)
@@ -892,13 +952,15 @@ def symmetry_rows(
             by_leg[leg].append({**m, "time_s": bundle.trial_time_s(trial)})
     if not (by_leg["left"] and by_leg["right"]):
         return []
+    sides = symmetry_sides(bundle.profile.injured_side, bundle.profile.dominant_leg)
     rows = []
-    for label, path, decimals in SYMMETRY_ROWS:
+    for label, path, decimals, higher in SYMMETRY_ROWS:
         left = _mean_of(by_leg["left"], path)
         right = _mean_of(by_leg["right"], path)
         lsi = None
-        if left is not None and right is not None:
-            lsi = limb_symmetry_index(left, right)
+        if left is not None and right is not None and sides is not None:
+            values = {"left": left, "right": right}
+            lsi = limb_symmetry_index(values[sides.involved], values[sides.reference], higher)
         rows.append((label, left, right, lsi, decimals))
     return rows
 
@@ -908,7 +970,10 @@ def protocol_name(kind: str) -> str:
     return kind.split(":", 1)[1] if kind.startswith("test:") else kind
 
 
-def _own_times(bundle: SessionBundle, eyes_closed: bool) -> str:
+def _own_times(bundle: SessionBundle, eyes_closed: bool, ref: Any) -> list[str]:
+    """Per leg, this session's best and mean of 3 beside the reference values of the same kind
+    (:meth:`wobble_trainer.norms.StanceReference.compare`); a leg without exactly 3 trials is
+    left out (a best of 2 is not a best of 3)."""
     parts = []
     for leg in (*LEGS, None):
         times = [
@@ -918,33 +983,44 @@ def _own_times(bundle: SessionBundle, eyes_closed: bool) -> str:
             and leg_of(t, bundle.session) == leg
             and eyes_closed_of(t, bundle.session) == eyes_closed
         ]
-        if times:
-            name = f"{leg} " if leg else ""
-            parts.append(
-                f"{name}best {max(times):.1f} s, mean {sum(times) / len(times):.1f} s "
-                f"({len(times)} trial{'s' if len(times) > 1 else ''})"
-            )
-    return "; ".join(parts)
+        if len(times) == NORM_TRIALS:
+            name = f"{leg}: " if leg else ""
+            parts.append(name + ref.compare(max(times), sum(times) / len(times)))
+    return parts
 
 
 def norm_lines(bundle: SessionBundle) -> list[str]:
     """Reference values (:func:`wobble_trainer.norms.reference_for`) for each eyes condition
-    of the session's trials, beside this session's stance times; empty when the protocol has
-    none (every protocol but single-leg stance), the age is unknown or out of range."""
+    of the session's trials, with this session's times beside them where the run was done as
+    the norms were measured (:func:`wobble_trainer.norms.comparable`: floor, 3 trials, 45 s);
+    empty when the protocol has none (every protocol but single-leg stance), the run was on the
+    board (the norms are for a floor), or the age is unknown or out of range."""
     session = bundle.session
+    settings = session.settings
+    surface = settings.get("surface", "board")  # sessions before the option ran on the board
+    same_way = comparable(surface, settings.get("trials"), number(settings.get("max_s")))
     conditions = sorted({eyes_closed_of(t, session) for t in bundle.trials if not is_practice(t)})
     lines: list[str] = []
     source = ""
     for closed in conditions or [eyes_closed_of_settings(session)]:
         ref = reference_for(
-            protocol_name(session.kind), bundle.profile.birth_year, closed, session.day
+            protocol_name(session.kind),
+            bundle.profile.birth_year,
+            closed,
+            session.day,
+            surface=surface,
         )
         if ref is None:
             continue
-        text = ref.describe() if hasattr(ref, "describe") else str(ref)
-        own = _own_times(bundle, closed)
-        lines.append(f"{text}" + (f"   |   this session: {own}" if own else ""))
-        source = f"{getattr(ref, 'source', '')}: {getattr(ref, 'citation', '')}".strip(": ")
+        lines.append(ref.describe())
+        if same_way:
+            lines.extend("   this session, " + part for part in _own_times(bundle, closed, ref))
+        source = f"{ref.source}: {ref.citation}"
+    if lines and not same_way:
+        lines.append(
+            f"This session's times are not set beside them: the norms are the best and mean of "
+            f"{NORM_TRIALS} trials of at most {NORM_MAX_S:g} s on a floor."
+        )
     if lines and source:
         lines.append(source)
     return lines
@@ -957,10 +1033,41 @@ def eyes_closed_of_settings(session: SessionRecord) -> bool:
     return str(session.settings.get("eyes", "")).lower() == "closed"
 
 
+class NoCompletedTrialError(ValueError):
+    """A session with no completed trial: there is nothing to report, so no PDF is made."""
+
+
+def completed_trials(bundle: SessionBundle) -> int:
+    """How many of the session's trials were completed: a protocol's finished trials (its
+    summary's ``trials``), else the stored trials that hold samples and ended."""
+    stored = (bundle.session.metrics or {}).get("trials")
+    if isinstance(stored, list):
+        return len(stored)
+    return sum(1 for t in bundle.trials if t.sample_count and t.ended_at is not None)
+
+
+def no_pdf_reason(bundle: SessionBundle) -> str | None:
+    """Why the session gets no PDF report (a sentence for the person asking), or None."""
+    if completed_trials(bundle):
+        return None
+    s = bundle.session
+    return (
+        f"Session {s.id} ({kind_title(s.kind)}, {s.started_at.strftime('%d %b %Y %H:%M')}) has "
+        "no completed trial, so there is no PDF report of it: nothing was measured to report."
+    )
+
+
 def session_pdf(
     bundle: SessionBundle, *, compress: bool = True, generated: datetime | None = None
 ) -> bytes:
-    """The one-page session report of a loaded session (see the module docstring)."""
+    """The one-page session report of a loaded session (see the module docstring).
+
+    :class:`NoCompletedTrialError` (with :func:`no_pdf_reason`'s message) for a session with
+    no completed trial: a report of nothing would only mislead.
+    """
+    reason = no_pdf_reason(bundle)
+    if reason is not None:
+        raise NoCompletedTrialError(reason)
     generated = generated or datetime.now().astimezone()
     s = bundle.session
     doc = _Doc(f"Session report {s.id}", generated, compress)
@@ -1002,16 +1109,20 @@ def session_pdf(
     results = _activity_results(bundle)
     sym = symmetry_rows(bundle)
     norms = norm_lines(bundle)
-    if results or sym or norms:
+    directions = direction_rows(bundle)
+    if results or sym or norms or directions:
         y = doc.heading(y, "Results")
         left_y = right_y = y
         if results:
             left_y = doc.pairs(MARGIN, left_y, results[:10], col_w, 36)
         if sym:
-            injured = bundle.profile.injured_side
-            title = "Left / right symmetry (LSI = smaller / larger \u00d7 100)"
-            if injured in LEGS:
-                title += f"; injured: {injured}"
+            sides = symmetry_sides(bundle.profile.injured_side, bundle.profile.dominant_leg)
+            if sides is None:
+                title = "Left / right (no LSI: the profile has no injured side or dominant leg)"
+            else:
+                title = (
+                    f"Limb symmetry, LSI = {sides.title} \u00d7 100 (< 100: {sides.involved} worse)"
+                )
             x_sym = MARGIN + col_w + 6 if results else MARGIN
             doc.put(x_sym, right_y, title, 7.5, "B")
             rows = [[label, fmt(lv, d), fmt(rv, d), fmt(lsi, 0)] for label, lv, rv, lsi, d in sym]
@@ -1021,6 +1132,17 @@ def session_pdf(
                 ["Measure", "Left", "Right", "LSI (%)"],
                 rows,
                 [36.0, 15.0, 15.0, 16.0],
+            )
+        if directions:
+            x_dir = MARGIN + col_w + 6 if results else MARGIN
+            doc.put(x_dir, right_y, "Per direction", 7.5, "B")
+            right_y = doc.grid_table(
+                x_dir,
+                right_y + 4.5,
+                ["Direction", "Reached", "Time (s)", "Control (%)", "Excursion (%)"],
+                directions,
+                [20.0, 14.0, 14.0, 18.0, 20.0],
+                text_columns=2,
             )
         y = max(left_y, right_y) + 1
         if norms:
@@ -1038,6 +1160,8 @@ def session_pdf(
         f"95% prediction ellipse (Schubert & Kirchner 2014). Recorded with Wobble Trainer "
         f"{s.software_version}. " + " ".join(f"{line}." for line in bundle.analysis_lines())
     )
+    if "stability_level" in s.settings:
+        notes += " " + virtual_level.NOTE
     doc.use_font(6.5, "", MUTED)
     doc.set_xy(MARGIN, max(y, 268.0))
     doc.multi_cell(CONTENT_W, 3.1, pdf_text(notes), align="L")
@@ -1123,6 +1247,30 @@ def _metric_chart(
         ax.marker(a, b, ACCENT, 0.7)
 
 
+def mdc_text(mdc: Mdc) -> str:
+    """An MDC95 for a table cell: "9", "0.30" or "12% sim."."""
+    if mdc.relative:
+        return f"{mdc.value:g}%" + (" sim." if mdc.origin is Origin.SIMULATED else "")
+    return f"{mdc.value:g}"
+
+
+def mdc_note(sources: dict[str, Origin]) -> str:
+    """What the MDC column means and where its figures come from."""
+    text = (
+        "A change smaller than the minimal detectable change (MDC95) is within normal variation: "
+        "neither better nor worse."
+    )
+    published = [s for s, o in sources.items() if o is Origin.PUBLISHED]
+    if published:
+        text += " Published MDC: " + "; ".join(published) + "."
+    if any(o is Origin.SIMULATED for o in sources.values()):
+        text += (
+            " 'sim.': no published figure fits; the device's own test-retest figure from the "
+            f"simulator (% of the person's level; {SIMULATED_WITH})."
+        )
+    return text
+
+
 def days_text(n: int) -> str:
     return f"{n} day" if n == 1 else f"{n} days"
 
@@ -1184,6 +1332,7 @@ def progress_pdf(
     for s in sessions:
         kinds.setdefault(s.kind, []).append(s)
     baseline_rows: list[list[str]] = []
+    mdc_sources: dict[str, Origin] = {}
     baseline_colours: list[list[tuple[int, int, int] | None]] = []
     chart_h = 34.0
     for kind, group in kinds.items():
@@ -1202,8 +1351,10 @@ def progress_pdf(
         best = max(p[1] for p in points) if higher else min(p[1] for p in points)
         change = latest - base
         rel = f" ({100.0 * change / abs(base):+.0f}%)" if base else ""
-        improved = (change > 0) == higher if change else None
-        verdict = "\u2013" if improved is None else ("better" if improved else "worse")
+        mdc = mdc_for(kind, path)
+        verdict = judge(base, latest, higher, mdc)
+        if mdc is not None:
+            mdc_sources.setdefault(mdc.source, mdc.origin)
         baseline_rows.append(
             [
                 kind_title(kind),
@@ -1212,11 +1363,12 @@ def progress_pdf(
                 fmt(latest, 2),
                 fmt(best, 2),
                 f"{change:+.2f}{rel}",
-                verdict,
+                "\u2013" if mdc is None else mdc_text(mdc),
+                "\u2013" if verdict is Verdict.UNJUDGED or not change else verdict.value,
             ]
         )
-        colour = None if improved is None else (BETTER if improved else WORSE)
-        baseline_colours.append([None] * 5 + [colour, colour])
+        colour = {Verdict.BETTER: BETTER, Verdict.WORSE: WORSE}.get(verdict)
+        baseline_colours.append([None] * 5 + [colour, None, colour])
         if len(points) < 2:
             continue  # one session is no trend: the table row says it all
         if y + 7 + chart_h + 9 > 297 - 18:
@@ -1238,13 +1390,16 @@ def progress_pdf(
         y = doc.grid_table(
             MARGIN,
             y,
-            ["Activity", "Measure", "Baseline", "Latest", "Best", "Change", ""],
+            ["Activity", "Measure", "Baseline", "Latest", "Best", "Change", "MDC95", ""],
             baseline_rows,
-            [46.0, 26.0, 20.0, 20.0, 20.0, 34.0, 20.0],
+            [38.0, 24.0, 16.0, 16.0, 16.0, 26.0, 18.0, 32.0],
             colours=baseline_colours,
             text_columns=2,
         )
-        y += 3
+        doc.use_font(6.5, "", MUTED)
+        doc.set_xy(MARGIN, y + 0.5)
+        doc.multi_cell(CONTENT_W, 3.1, pdf_text(mdc_note(mdc_sources)), align="L")
+        y = doc.get_y() + 3
 
     if y + 7 + 3 * LINE > 297 - 18:
         doc.add_page()

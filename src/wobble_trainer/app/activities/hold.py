@@ -1,10 +1,11 @@
 """Hold challenges: keep the tilt cursor inside the target zone for 10-60 s.
 
-Difficulty comes from the zone size and a virtual stability level 1-12 (Biodex-style: 12 is the
-most forgiving). The level sets how strongly board tilt moves the cursor (gain) and how much tilt
-is ignored around level (dead band). Edge touches either pause the hold timer until the board is
-off the rim again, or end the hold, as chosen. Eyes-closed mode is driven by sound alone:
-3-2-1 countdown, edge sound, end tone, and optionally a tone that follows the tilt.
+Difficulty comes from the zone size and a virtual stability level 1-12 (12 is the most forgiving):
+a software gain on a passive board (:mod:`wobble_trainer.virtual_level`). The level sets how
+strongly board tilt moves the cursor (gain) and how much tilt is ignored around level (dead band);
+the board and the measures of its tilt stay the same. Edge touches either pause the hold timer
+until the board is off the rim again, or end the hold, as chosen. Eyes-closed mode is driven by
+sound alone: 3-2-1 countdown, edge sound, end tone, and optionally a tone that follows the tilt.
 Scored: time in zone, edge touches, time to first touch.
 """
 
@@ -15,6 +16,7 @@ from dataclasses import asdict, dataclass
 
 import pygame
 
+from wobble_trainer import virtual_level
 from wobble_trainer.app.activities.base import Phase, TimedActivity
 from wobble_trainer.app.layout import GREEN, MUTED, RED, TEXT, Layout
 from wobble_trainer.app.scene import Activity, AppContext, Tick, register
@@ -36,7 +38,7 @@ class HoldSettings:
     zone_deg: float = 3.0
     """Radius of the target zone around level, in cursor degrees."""
     stability_level: int = 8
-    """1 (least stable: big gain, no dead band) to 12 (most stable)."""
+    """Virtual stability level: 1 (liveliest cursor: big gain, no dead band) to 12 (calmest)."""
     stance: str = "both"
     eyes_closed: bool = False
     tilt_tone: bool = False
@@ -46,20 +48,19 @@ class HoldSettings:
     def __post_init__(self) -> None:
         if self.duration_s not in DURATIONS_S:
             raise ValueError(f"hold duration must be one of {DURATIONS_S} s")
-        if not 1 <= self.stability_level <= 12:
-            raise ValueError("stability level must be 1-12")
+        virtual_level.check(self.stability_level)
         if self.stance not in STANCES:
             raise ValueError(f"stance must be one of {STANCES}")
 
     @property
     def gain(self) -> float:
-        """Cursor degrees per board degree: 0.6 at level 12 up to 2.25 at level 1."""
-        return 0.6 + (12 - self.stability_level) * 0.15
+        """Cursor degrees per board degree (:func:`virtual_level.cursor_gain`)."""
+        return virtual_level.cursor_gain(self.stability_level)
 
     @property
     def dead_band(self) -> float:
-        """Board tilt (rad) ignored around level: 1.5° at level 12, none at level 1."""
-        return (self.stability_level - 1) / 11 * 1.5 * DEG
+        """Board tilt (rad) ignored around level (:func:`virtual_level.dead_band`)."""
+        return virtual_level.dead_band(self.stability_level)
 
     def key(self) -> str:
         eyes = "closed" if self.eyes_closed else "open"
@@ -230,7 +231,7 @@ def _describe(field: str, value: object) -> str:
     if field == "eyes_closed":
         return "Eyes: closed" if value else "Eyes: open"
     if field == "stability_level":
-        return f"Stability level: {value} (12 easiest)"
+        return f"{virtual_level.LABEL}: {value} (12 easiest)"
     if field == "zone_deg":
         return f"Zone: {value:g}°"
     if field == "tilt_tone":
@@ -243,6 +244,7 @@ class HoldSetupScene(MenuScene):
     begins. The last settings are remembered for the next time."""
 
     title = "Hold challenge"
+    message = virtual_level.NOTE
     last_settings = HoldSettings()
 
     def __init__(self, app: AppContext) -> None:

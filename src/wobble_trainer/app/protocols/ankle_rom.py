@@ -288,17 +288,23 @@ class AnkleRom(ProtocolRunner):
             if m["at_edge"]:
                 at_edge.setdefault(m["side"], []).append(m["direction"])
         symmetry = {}
-        if "left" in rom and "right" in rom:
+        profile = self.app.profile
+        sides = metrics.symmetry_sides(
+            getattr(profile, "injured_side", None), getattr(profile, "dominant_leg", None)
+        )
+        if sides is not None and sides.involved in rom and sides.reference in rom:
             for direction in self.settings.directions:
-                left, right = rom["left"].get(direction), rom["right"].get(direction)
-                if left is not None and right is not None:
+                involved = rom[sides.involved].get(direction)
+                other = rom[sides.reference].get(direction)
+                if involved is not None and other is not None:
                     symmetry[direction] = metrics.limb_symmetry_index(
-                        max(left, 0.0), max(right, 0.0)
+                        max(involved, 0.0), max(other, 0.0)
                     )
         return {
             "rom_deg": rom,
             "at_edge": at_edge,
             "limb_symmetry_pct": symmetry,
+            "limb_symmetry": None if sides is None else sides.as_dict(),
             "hold_s": self.settings.hold_s,
         }
 
@@ -314,9 +320,11 @@ class AnkleRom(ProtocolRunner):
                 if edge:
                     text += " (board edge)"
                 lines.append(text)
+        sides = s["limb_symmetry"]
         for direction, lsi in s["limb_symmetry_pct"].items():
-            if lsi is not None:
-                lines.append(f"Symmetry {direction}: {lsi:.0f}%")
+            if lsi is not None and sides is not None:
+                title = metrics.SymmetrySides(**sides).title
+                lines.append(f"Symmetry {direction} ({title}): {lsi:.0f}%")
         notes = [
             f"Largest tilt held {self.settings.hold_s:g} s, from the resting foot. "
             "'Board edge': the rim touched the floor, the ankle may go further."

@@ -509,6 +509,7 @@ class ProtocolRunner(Scene):
         result.metrics = self.trial_metrics(result, angles)
         self.results.append(result)
         self.auto_paused = False
+        self.plan[self.index + 1 : self.index + 1] = self.trials_after(result)
         self.index += 1
         if self.index >= len(self.plan):
             self.finish()
@@ -814,6 +815,11 @@ class ProtocolRunner(Scene):
         if self.trial is None:
             return {}
         return trial_metrics(self.trial, self.app.edge_angles)
+
+    def trials_after(self, result: TrialResult) -> list[TrialSpec]:
+        """Trials to run next because of how ``result`` went (default: none), e.g. m-CTSIB's
+        further attempts at a condition not held for its full time."""
+        return []
 
     def summary(self) -> dict[str, Any]:
         """Summary metrics of the (possibly partial) run, stored at the end."""

@@ -8,11 +8,22 @@ the foam; on a 40 cm disc the tandem stance is heel-to-toe as close as the board
 Errors, at most 10 per condition (BESS): the board counts the ones it sees —
   * an edge touch (the rim reaches the floor) = 1 error;
   * a step off the board = 1 error. A step-off that comes from an edge touch still going on is
-    the same event (BESS: simultaneous errors count once): that touch's error becomes the step.
+    the same event: that touch's error becomes the step.
 The clinician adds the others by tapping on-screen buttons while the condition runs: hands off the
-hips, eyes opened, step/stumble/fall, forefoot or heel lifted, hip abduction > 30°, out of the
-test position > 5 s (keys: UP adds an unspecified error, DOWN undoes the last tap). A tap's
-"Undo" removes the clinician's last error. The 20 s keep running while the person steps off and
+hips, eyes opened, step/stumble/fall, forefoot or heel lifted, hip flexion or abduction > 30°, out
+of the test position > 5 s (keys: UP adds an unspecified error, DOWN undoes the last tap). A tap's
+"Undo" removes the clinician's last error.
+
+Simultaneous errors count once. The BESS instructions (Guskiewicz's group, University of North
+Carolina Sports Medicine Research Laboratory: "If multiple errors occur simultaneously, only one
+error is recorded", e.g. a stumble with eyes opening and hands leaving the hips) set no time
+window, and a board error and a clinician's tap for the same stumble never land on the same
+step: the clinician sees the stumble, picks one of seven buttons and taps (a choice reaction of
+several hundred ms, Hick-Hyman), or taps first and the board's step-off detection follows. So a
+board error and a clinician error within :data:`SAME_MOMENT_S` of each other (either order) are
+one error: the later one is kept in the events as ``"same_as"`` the first and not counted. Two
+taps of the clinician always count twice (the clinician saw two errors), as do two board errors
+(they are separate touches by construction). The 20 s keep running while the person steps off and
 back on (as in BESS); if the person stood in the stance less than 5 s in all, the condition scores
 the maximum 10. Eyes closed throughout: 3-2-1 beeps, GO, edge sound, end tone.
 """
@@ -44,6 +55,8 @@ from wobble_trainer.app.scene import AppContext, Tick
 
 MAX_ERRORS = 10
 MIN_STANCE_S = 5.0
+SAME_MOMENT_S = 1.0
+"""A board error and a clinician's tap this close in time are one error (see the module note)."""
 STANCES = ("double", "single", "tandem")
 SURFACES = ("locked", "free")
 SETUPS = {
@@ -55,7 +68,7 @@ CLINICIAN_ERRORS: tuple[tuple[str, str], ...] = (
     ("eyes", "Opened eyes"),
     ("stumble", "Step/stumble/fall"),
     ("forefoot-heel", "Forefoot/heel up"),
-    ("hip", "Hip abduction >30°"),
+    ("hip", "Hip flexion or abduction > 30°"),
     ("position", "Out of position >5 s"),
 )
 TEST_LEGS = ("non-dominant", "left", "right")
@@ -98,7 +111,10 @@ class Bess(ProtocolRunner):
 
     def __init__(self, app: AppContext, settings: BessSettings | None = None) -> None:
         self.errors: list[dict[str, Any]] = []
-        """Errors of the condition running: {"t", "kind", "by": "board" | "clinician"}."""
+        """Counted errors of the condition running: {"t", "kind", "by": "board" | "clinician"},
+        with "also": the other counter's same-moment errors merged into it."""
+        self._taps: list[dict[str, Any]] = []
+        """The clinician's taps of this condition, newest last (what Undo takes back)."""
         self.was_on_board = True
         self.stance_s = 0.0
         super().__init__(app, settings or BessSettings())
@@ -140,23 +156,50 @@ class Bess(ProtocolRunner):
         return min(MAX_ERRORS, len(self.errors))
 
     def add_error(self, kind: str, by: str = "clinician") -> None:
-        """Count an error now (the clinician's taps call this with their kind)."""
+        """Count an error now (the clinician's taps call this with their kind), unless it is the
+        same moment's error from the other counter (:data:`SAME_MOMENT_S`): then it is noted
+        beside the counted one, not counted."""
         if self.phase is not Phase.RUNNING or self.paused:
             return
-        error = {"t": round(self.elapsed, 3), "event": "error", "kind": kind, "by": by}
-        self.errors.append(error)
+        t = round(self.elapsed, 3)
+        error: dict[str, Any] = {"t": t, "event": "error", "kind": kind, "by": by}
+        same = self._same_moment(t, by)
+        if same is not None:
+            error["same_as"] = {"t": same["t"], "kind": same["kind"], "by": same["by"]}
+            same.setdefault("also", []).append(error)
+        else:
+            self.errors.append(error)
         self.events.append(error)
+        if by == "clinician":
+            self._taps.append(error)
+
+    def _same_moment(self, t: float, by: str) -> dict[str, Any] | None:
+        """The counted error of the other counter within :data:`SAME_MOMENT_S` of ``t`` that no
+        error of ``by`` was merged into yet, if any."""
+        for e in reversed(self.errors):
+            if t - e["t"] > SAME_MOMENT_S + 1e-9:
+                break
+            if e["by"] != by and not any(a["by"] == by for a in e.get("also", [])):
+                return e
+        return None
 
     def undo(self) -> None:
-        """Take back the clinician's last error of this condition."""
-        for i in range(len(self.errors) - 1, -1, -1):
-            if self.errors[i]["by"] == "clinician":
-                removed = self.errors.pop(i)
-                self.events.remove(removed)
-                self.events.append(
-                    {"t": round(self.elapsed, 3), "event": "undo", "kind": removed["kind"]}
-                )
-                return
+        """Take back the clinician's last tap of this condition (counted or merged)."""
+        if not self._taps:
+            return
+        tap = self._taps.pop()
+        if "same_as" in tap:
+            for e in self.errors:
+                also = e.get("also", [])
+                if any(a is tap for a in also):
+                    also[:] = [a for a in also if a is not tap]
+                    if not also:
+                        del e["also"]
+                    break
+        else:
+            self.errors.remove(tap)
+        self.events.remove(tap)
+        self.events.append({"t": round(self.elapsed, 3), "event": "undo", "kind": tap["kind"]})
 
     def running_buttons(self) -> list[tuple[str, Callable[[], None]]]:
         buttons = [(label, _adder(self, kind)) for kind, label in CLINICIAN_ERRORS]
@@ -170,6 +213,7 @@ class Bess(ProtocolRunner):
 
     def start_trial(self, spec: TrialSpec) -> None:
         self.errors = []
+        self._taps = []
         self.was_on_board = True
         self.stance_s = 0.0
 
@@ -181,18 +225,22 @@ class Bess(ProtocolRunner):
         if tick.on_board:
             self.stance_s += dt
         elif self.was_on_board:
-            last = self.errors[-1] if self.errors else None
-            same_touch = (
-                self.edge.on_edge
-                and last is not None
-                and last["kind"] == "edge"
-                and last["t"] == round(self.edge_since, 3)
-            )
-            if same_touch:
-                last["kind"] = "step-off"  # one event: the touch was the step off
+            touch = self._touch_going_on()
+            if touch is not None:
+                touch["kind"] = "step-off"  # one event: the touch was the step off
             else:
                 self.add_error("step-off", by="board")
         self.was_on_board = tick.on_board
+
+    def _touch_going_on(self) -> dict[str, Any] | None:
+        """The board's error of the edge touch still going on (counted or merged), if any."""
+        if not self.edge.on_edge:
+            return None
+        since = round(self.edge_since, 3)
+        for e in reversed(self.events):
+            if e.get("event") == "error" and e["by"] == "board" and e["t"] == since:
+                return e if e["kind"] == "edge" else None
+        return None
 
     def trial_metrics(self, result: TrialResult, angles: np.ndarray) -> dict[str, Any]:
         raw = len(self.errors)
@@ -205,6 +253,7 @@ class Bess(ProtocolRunner):
             "by_kind": _count_kinds(self.errors),
             "board_errors": sum(1 for e in self.errors if e["by"] == "board"),
             "clinician_errors": sum(1 for e in self.errors if e["by"] == "clinician"),
+            "same_moment": sum(len(e.get("also", [])) for e in self.errors),
             **self.balance_metrics(),
         }
 

@@ -4,7 +4,7 @@ Each direction is one trial: from level, at GO, tilt the board to the target and
 for a moment. The target sits at a fraction (default 60%) of the board's edge angle TOWARD that
 direction (boards differ per direction), so every board asks the same share of its range. A
 trial ends when the board has stayed within the target radius for the hold time, or at the time
-limit. Per direction: time to reach and direction control
+limit. Per direction: time to reach, direction control and excursion
 (:func:`wobble_trainer.metrics.limits_of_stability_reach`: progress toward the target against
 sideways wander and backing off, from the trial's full-rate trace); overall: the mean direction
 control (the score), targets reached and the total time (an unreached target counts its time
@@ -183,6 +183,8 @@ class LimitsOfStability(ProtocolRunner):
             "reached": result.ended_by == "reached",
             "time_to_reach_s": None,
             "direction_control_pct": None,
+            "excursion_pct": None,
+            "max_excursion_deg": None,
             "edge_touches": sum(1 for e in result.events if e.get("event") == "edge"),
         }
         rate = nominal_rate_hz(angles["t"]) if len(angles) else None
@@ -203,6 +205,8 @@ class LimitsOfStability(ProtocolRunner):
             return out
         out["direction_control_pct"] = reach["direction_control_pct"]
         out["time_to_reach_s"] = reach["time_to_reach_s"]
+        out["excursion_pct"] = reach["excursion_pct"]
+        out["max_excursion_deg"] = reach["max_excursion_deg"]
         return out
 
     def summary(self) -> dict[str, Any]:
@@ -236,10 +240,17 @@ class LimitsOfStability(ProtocolRunner):
         for label, m in s["directions"].items():
             dc = m.get("direction_control_pct")
             reach = fmt_s(m.get("time_to_reach_s")) if m.get("reached") else "not reached"
-            lines.append(f"{label}: {reach}, control " + ("-" if dc is None else f"{dc:.0f}%"))
+            ex = m.get("excursion_pct")
+            lines.append(
+                f"{label}: {reach}, control "
+                + ("-" if dc is None else f"{dc:.0f}%")
+                + ", excursion "
+                + ("-" if ex is None else f"{ex:.0f}%")
+            )
         notes = [
             f"Targets at {self.settings.target_fraction:.0%} of the board's edge angle in each "
-            "direction. Direction control: movement toward the target less extraneous movement."
+            "direction. Direction control: movement toward the target less extraneous movement. "
+            "Excursion: the farthest reached toward the target, % of the distance to it."
         ]
         return lines, notes
 

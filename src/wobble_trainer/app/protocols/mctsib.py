@@ -8,15 +8,21 @@ condition starts: the clinician taps Ready, or (alone) the person holds the boar
 a few seconds.
 
 A condition ends early when the person steps off the board (seen on the free board) or when the
-clinician taps "Stop (fall/step)" (the only way on a locked board, which cannot move); its score
-is the time held (of 30 s), with the sway metrics of its trace. On a locked board the trace is
-near zero by construction: its sway says nothing about the person, only the time does.
+clinician taps "Stop (fall/step)" (the only way on a locked board, which cannot move). As the
+standard protocol allows (CTSIB-M, Cohen, Blatchly & Gombash 1993; Shirley Ryan AbilityLab
+Rehabilitation Measures: "If a patient is unable to maintain the position for 30 seconds they are
+provided with 2 additional attempts. The scores of the 3 trials are averaged"), a condition not
+held for its full time is tried again, up to :attr:`MctsibSettings.attempts` attempts (3), and
+stops at the first attempt that is held; its score is the mean time held over the attempts made
+(of 30 s), with the sway metrics of the attempt held longest (the longest trace). On a locked
+board the trace is near zero by construction: its sway says nothing about the person, only the
+time does.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, ClassVar
 
 import numpy as np
@@ -56,6 +62,8 @@ class MctsibSettings:
     duration_s: float = 30.0
     stance: str = "both"
     rest_s: float = 10.0
+    attempts: int = 3
+    """Attempts at a condition not held for its full time (the standard's 3; 1 = one only)."""
 
     FIELDS: ClassVar[tuple[SettingField, ...]] = (
         SettingField(
@@ -64,6 +72,7 @@ class MctsibSettings:
         SettingField("duration_s", "Each", (10.0, 20.0, 30.0, 45.0, 60.0), seconds),
         SettingField("stance", "Stance", STANCES),
         SettingField("rest_s", "Rest", tuple(float(r) for r in REST_CHOICES), seconds),
+        SettingField("attempts", "Attempts if not held", (1, 2, 3)),
     )
 
     def __post_init__(self) -> None:
@@ -77,6 +86,8 @@ class MctsibSettings:
             raise ValueError(f"stance must be one of {STANCES}")
         if not 0.0 <= self.rest_s <= 300.0:
             raise ValueError("rest must be 0-300 s")
+        if self.attempts not in (1, 2, 3):
+            raise ValueError("attempts must be 1-3")
 
 
 SUMMARY_KEYS = (
@@ -116,10 +127,36 @@ class Mctsib(ProtocolRunner):
                     duration_s=s.duration_s,
                     eyes_closed=eyes == "eyes-closed",
                     setup=SETUPS[surface],
-                    params={"eyes": eyes, "surface": surface, "number": number},
+                    params={
+                        "eyes": eyes,
+                        "surface": surface,
+                        "number": number,
+                        "condition": condition,
+                        "attempt": 1,
+                    },
                 )
             )
         return plan
+
+    def trials_after(self, result: TrialResult) -> list[TrialSpec]:
+        """Another attempt at a condition not held for its full time, up to the settings'."""
+        spec = result.spec
+        attempt = spec.params["attempt"]
+        if result.ended_by == "time" or attempt >= self.settings.attempts:
+            return []
+        nxt = attempt + 1
+        condition = spec.params["condition"]
+        return [
+            replace(
+                spec,
+                label=f"{condition}/attempt {nxt}",
+                instruction=(
+                    f"Condition {spec.params['number']}, attempt {nxt} of "
+                    f"{self.settings.attempts}: " + spec.instruction.split(": ", 1)[-1]
+                ),
+                params={**spec.params, "attempt": nxt},
+            )
+        ]
 
     def stop_by_clinician(self) -> None:
         self.events.append({"t": round(self.elapsed, 3), "event": "clinician-stop"})
@@ -130,21 +167,28 @@ class Mctsib(ProtocolRunner):
 
     def trial_metrics(self, result: TrialResult, angles: np.ndarray) -> dict[str, Any]:
         return {
-            "condition": result.spec.label,
+            "condition": result.spec.params["condition"],
+            "attempt": result.spec.params["attempt"],
             "held_s": round(result.time_s, 3),
             "completed": result.ended_by == "time",
             **self.balance_metrics(),
         }
 
     def summary(self) -> dict[str, Any]:
-        per = {}
+        by_condition: dict[str, list[TrialResult]] = {}
         for r in self.results:
-            m = r.metrics
-            per[r.spec.label] = {
-                "held_s": m["held_s"],
-                "completed": m["completed"],
-                "ended_by": r.ended_by,
-                **{k: m[k] for k in SUMMARY_KEYS if k in m},
+            by_condition.setdefault(r.spec.params["condition"], []).append(r)
+        per = {}
+        for condition, attempts in by_condition.items():
+            held = [r.metrics["held_s"] for r in attempts]
+            longest = max(attempts, key=lambda r: r.metrics["held_s"])
+            per[condition] = {
+                "held_s": round(sum(held) / len(held), 3),
+                "attempts_held_s": held,
+                "attempts": len(attempts),
+                "completed": any(r.metrics["completed"] for r in attempts),
+                "ended_by": attempts[-1].ended_by,
+                **{k: longest.metrics[k] for k in SUMMARY_KEYS if k in longest.metrics},
             }
         return {
             "conditions": per,
@@ -158,13 +202,20 @@ class Mctsib(ProtocolRunner):
         for label, c in s["conditions"].items():
             eyes, surface = label.split("/")
             text = f"{eyes.replace('-', ' ')}, board {surface}: {c['held_s']:.1f} s"
-            if not c["completed"]:
+            if c["attempts"] > 1:
+                times = " / ".join(f"{t:.1f}" for t in c["attempts_held_s"])
+                text += f" (mean of {c['attempts']} attempts: {times})"
+            elif not c["completed"]:
                 text += f" ({c['ended_by']})"
             if "osi" in c:
                 text += f", OSI {fmt_deg(c['osi'])}, sway SD {fmt_deg(c['sd']['combined'])}"
             lines.append(text)
         lines.append(f"Total {s['total_held_s']:.1f} of {s['total_possible_s']:g} s")
-        return lines, ["On the locked board the board cannot tilt: read its time, not its sway."]
+        return lines, [
+            "On the locked board the board cannot tilt: read its time, not its sway.",
+            f"A condition not held for {self.settings.duration_s:g} s is tried up to "
+            f"{self.settings.attempts} times; its time is the mean of the attempts.",
+        ]
 
 
 register_protocol(

@@ -1,13 +1,14 @@
 """Postural stability test (Biodex style, DOMAIN.md §5-§6): 3 practice and 3 test trials of 20 s
 standing on the board, keeping it level.
 
-The "stability level" 1-12 is virtual: a wobble board's stiffness cannot change, so the level
-sets how the on-screen cursor follows the board (gain and dead band of
-:func:`wobble_trainer.app.activities.hold.virtual_tilt`, exactly as the hold challenge): 12 is
-the calmest cursor, 1 the liveliest. The indices are always of the REAL board tilt, about level
-(Arnold & Schmitz 1998): OSI, APSI, MLSI, with the SD about the mean beside them (Biodex's manual
-shows both) and the time in the 0-5/5-10/10-15/15-20° zones. Practice trials are stored but the
-summary is the mean of the test trials. Stepping off pauses the trial; edge touches are counted.
+The "virtual stability level" 1-12 (:mod:`wobble_trainer.virtual_level`) is a software gain: a
+wobble board's stiffness cannot change, so the level sets how the on-screen cursor follows the
+board (gain and dead band of :func:`wobble_trainer.app.activities.hold.virtual_tilt`, exactly as
+the hold challenge): 12 is the calmest cursor, 1 the liveliest. The indices are always of the REAL
+board tilt, about level (Arnold & Schmitz 1998): OSI, APSI, MLSI, with the SD about the mean beside
+them (Biodex's manual shows both) and the time in the 0-5/5-10/10-15/15-20° zones. Practice trials
+are stored but the summary is the mean of the test trials. Stepping off pauses the trial; edge
+touches are counted.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Any, ClassVar
 
 import pygame
 
+from wobble_trainer import virtual_level
 from wobble_trainer.app.activities.hold import HoldSettings, virtual_tilt
 from wobble_trainer.app.layout import MUTED, Layout
 from wobble_trainer.app.protocols.base import (
@@ -54,7 +56,7 @@ class PosturalStabilitySettings:
         SettingField("practice_trials", "Practice trials", (0, 1, 2, 3, 4, 5)),
         SettingField("test_trials", "Test trials", (1, 2, 3, 4, 5)),
         SettingField("duration_s", "Trial length", (10.0, 15.0, 20.0, 30.0), seconds),
-        SettingField("stability_level", "Stability level", tuple(range(1, 13))),
+        SettingField("stability_level", virtual_level.LABEL, tuple(range(1, 13))),
         SettingField("stance", "Stance", STANCES),
         SettingField("eyes_closed", "Eyes", (False, True), lambda v: "closed" if v else "open"),
         SettingField("rest_s", "Rest", tuple(float(r) for r in REST_CHOICES), seconds),
@@ -67,8 +69,7 @@ class PosturalStabilitySettings:
             raise ValueError("test trials must be 1-5")
         if not 5.0 <= self.duration_s <= 60.0:
             raise ValueError("trial length must be 5-60 s")
-        if not 1 <= self.stability_level <= 12:
-            raise ValueError("stability level must be 1-12")
+        virtual_level.check(self.stability_level)
         if self.stance not in STANCES:
             raise ValueError(f"stance must be one of {STANCES}")
         if not 0.0 <= self.rest_s <= 300.0:
@@ -135,7 +136,8 @@ class PosturalStability(ProtocolRunner):
         s = self.summary()
         n = s["test_trials"]
         lines = [
-            f"Mean of {n} test trial{'s' if n != 1 else ''}, level {s['stability_level']}:",
+            f"Mean of {n} test trial{'s' if n != 1 else ''}, "
+            f"{virtual_level.LABEL.lower()} {s['stability_level']}:",
             f"Overall (OSI) {fmt_deg(s['osi'])}   AP {fmt_deg(s['apsi'])}   "
             f"ML {fmt_deg(s['mlsi'])}",
             f"SD about the mean: AP {fmt_deg(s['sd']['ap'])}   ML {fmt_deg(s['sd']['ml'])}   "
@@ -151,7 +153,10 @@ class PosturalStability(ProtocolRunner):
                 f"{r.spec.label}: OSI {r.metrics['osi']:.1f}°  AP {r.metrics['apsi']:.1f}°  "
                 f"ML {r.metrics['mlsi']:.1f}°"
             )
-        notes = ["Indices: RMS board tilt from level, degrees (lower is steadier)."]
+        notes = [
+            "Indices: RMS board tilt from level, degrees (lower is steadier).",
+            virtual_level.NOTE,
+        ]
         return lines, notes
 
     def draw_running(self, surface: pygame.Surface, layout: Layout, area: pygame.Rect) -> None:

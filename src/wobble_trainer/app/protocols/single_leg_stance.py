@@ -11,9 +11,24 @@ eyes), the edge sound and the end tone (open the eyes).
 Order: eyes open before eyes closed; within a condition the legs alternate trial by trial
 (L1 R1 L2 R2 L3 R3) so neither leg does its trials back to back tired.
 
+Surface: on the board (the default), or on the floor — the board LOCKED on its flat mat (the
+person stands on it; it cannot tilt) or stepped off and set aside (the person stands on the floor
+beside it). On the floor the board cannot see a loss of balance (a locked board does not tilt, a
+board set aside rests on its rim), so edge touches and a "step-off" neither count nor end a
+trial: the clinician stops it with "Stop trial" (a set-aside board never reads level, so its
+trials start with a tap or the button instead of the level hold).
+
 Only this protocol shows age reference values: Springer 2007's, for single-leg stance on a firm
 floor, labelled "reference values (Springer 2007)" with the citation, never as a verdict
-(:mod:`wobble_trainer.norms`). On the wobble board times are shorter than on the floor.
+(:mod:`wobble_trainer.norms`), and only on the floor: on the wobble board times are shorter than
+on the floor, and the norms are not shown as a comparison. Like with like
+(:func:`wobble_trainer.norms.comparable`): the best of 3 beside the best-of-3 value, the mean of
+3 beside the mean-of-3 value, for a run of 3 trials of at most 45 s; another number of trials or
+maximum shows the reference values without the person's times beside them.
+
+Limb symmetry (:func:`wobble_trainer.metrics.limb_symmetry`): the injured leg's best time against
+the other leg's (the profile's injured side), or, with no single injured side, the non-dominant
+leg's against the dominant one's; not the smaller against the larger.
 """
 
 from __future__ import annotations
@@ -43,6 +58,8 @@ from wobble_trainer.app.scene import AppContext, Tick
 
 LEGS = ("left", "right")
 EYES = ("open", "closed")
+SURFACES = ("board", "floor")
+FLOOR_SETUP = "On the FLOOR: board LOCKED on its flat mat, or stepped off and set aside"
 
 
 def _names(value: tuple[str, ...]) -> str:
@@ -59,6 +76,8 @@ class SingleLegStanceSettings:
     rest_s: float = 10.0
     stop_at_edge: bool = True
     """An edge touch ends the trial (off: only a step-off or the clinician ends it)."""
+    surface: str = "board"
+    """"board", or "floor" (board locked or stepped off): what the reference values compare with."""
 
     FIELDS: ClassVar[tuple[SettingField, ...]] = (
         SettingField("legs", "Legs", (LEGS, ("left",), ("right",)), _names),
@@ -69,6 +88,7 @@ class SingleLegStanceSettings:
         SettingField(
             "stop_at_edge", "Edge touch ends", (True, False), lambda v: "yes" if v else "no"
         ),
+        SettingField("surface", "Surface", SURFACES),
     )
 
     def __post_init__(self) -> None:
@@ -82,6 +102,12 @@ class SingleLegStanceSettings:
             raise ValueError("the maximum stance time must be 5-120 s")
         if not 0.0 <= self.rest_s <= 300.0:
             raise ValueError("rest must be 0-300 s")
+        if self.surface not in SURFACES:
+            raise ValueError(f"surface must be one of {SURFACES}")
+
+    @property
+    def on_floor(self) -> bool:
+        return self.surface == "floor"
 
 
 def condition_key(leg: str, eyes: str) -> str:
@@ -95,9 +121,15 @@ class SingleLegStance(ProtocolRunner):
 
     def __init__(self, app: AppContext, settings: SingleLegStanceSettings | None = None) -> None:
         super().__init__(app, settings or SingleLegStanceSettings())
+        if self.settings.on_floor:
+            # The board sees nothing of a floor stance: only the clinician ends a trial.
+            self.off_board = OffBoard.CONTINUE
+            self.track_edges = False
 
     def build_plan(self) -> list[TrialSpec]:
         s = self.settings
+        where = " on the floor" if s.on_floor else ""
+        setup = FLOOR_SETUP if s.on_floor else ""
         plan = []
         for eyes in s.eyes:
             for k in range(1, s.trials + 1):
@@ -106,11 +138,12 @@ class SingleLegStance(ProtocolRunner):
                         TrialSpec(
                             label=f"{condition_key(leg, eyes)}/trial {k}",
                             instruction=(
-                                f"Stand on your {leg.upper()} leg, eyes {eyes.upper()}. "
+                                f"Stand on your {leg.upper()} leg{where}, eyes {eyes.upper()}. "
                                 "Arms crossed; lift the other foot at GO."
                             ),
                             duration_s=s.max_s,
                             eyes_closed=eyes == "closed",
+                            setup=setup,
                             params={"leg": leg, "eyes": eyes, "trial": k},
                         )
                     )
@@ -155,31 +188,56 @@ class SingleLegStance(ProtocolRunner):
         return out
 
     def references(self, day: date | None = None) -> dict[str, norms.StanceReference]:
-        """Springer 2007 reference values for the profile's age, per eyes condition run."""
+        """Springer 2007 reference values for the profile's age, per eyes condition run (none on
+        the board: the norms were measured on a floor)."""
         profile = self.app.profile
         birth_year = getattr(profile, "birth_year", None)
         out = {}
         for eyes in self.settings.eyes:
-            ref = norms.reference_for(self.name, birth_year, eyes == "closed", day)
+            ref = norms.reference_for(
+                self.name, birth_year, eyes == "closed", day, surface=self.settings.surface
+            )
             if ref is not None:
                 out[f"eyes-{eyes}"] = ref
         return out
 
+    @property
+    def comparable(self) -> bool:
+        """Run as the norms were measured (floor, 3 trials, 45 s): times may sit beside them."""
+        s = self.settings
+        return norms.comparable(s.surface, s.trials, s.max_s)
+
+    def symmetry(self) -> tuple[dict[str, float | None], metrics.SymmetrySides | None]:
+        """Limb symmetry of the best times per eyes condition, and which leg was compared with
+        which (from the profile); ({}, None) without a side to compare."""
+        profile = self.app.profile
+        sides = metrics.symmetry_sides(
+            getattr(profile, "injured_side", None), getattr(profile, "dominant_leg", None)
+        )
+        conditions = self.conditions()
+        out: dict[str, float | None] = {}
+        if sides is None:
+            return out, None
+        for eyes in self.settings.eyes:
+            involved = conditions.get(condition_key(sides.involved, eyes))
+            other = conditions.get(condition_key(sides.reference, eyes))
+            if involved and other:
+                out[f"eyes-{eyes}"] = metrics.limb_symmetry_index(
+                    involved["best_s"], other["best_s"]
+                )
+        return out, sides
+
     def summary(self) -> dict[str, Any]:
         conditions = self.conditions()
-        symmetry = {}
-        for eyes in self.settings.eyes:
-            left = conditions.get(condition_key("left", eyes))
-            right = conditions.get(condition_key("right", eyes))
-            if left and right:
-                symmetry[f"eyes-{eyes}"] = metrics.limb_symmetry_index(
-                    left["best_s"], right["best_s"]
-                )
+        symmetry, sides = self.symmetry()
         refs = self.references()
         return {
             "conditions": conditions,
+            "surface": self.settings.surface,
             "limb_symmetry_pct": symmetry,
+            "limb_symmetry": None if sides is None else sides.as_dict(),
             "reference": {k: v.as_dict() for k, v in refs.items()} or None,
+            "reference_comparable": bool(refs) and self.comparable,
         }
 
     def result_lines(self) -> tuple[list[str], list[str]]:
@@ -191,18 +249,41 @@ class SingleLegStance(ProtocolRunner):
                 f"{leg.capitalize()}, {eyes.replace('-', ' ')}: best {c['best_s']:.1f} s, "
                 f"mean {c['mean_s']:.1f} s ({times})"
             )
-        summary = self.summary()
-        for eyes, lsi in summary["limb_symmetry_pct"].items():
-            if lsi is not None:
-                lines.append(f"Left/right symmetry, {eyes.replace('-', ' ')}: {lsi:.0f}%")
+        symmetry, sides = self.symmetry()
+        for eyes, lsi in symmetry.items():
+            if lsi is not None and sides is not None:
+                lines.append(f"Symmetry {sides.title}, {eyes.replace('-', ' ')}: {lsi:.0f}%")
         notes: list[str] = []
+        if sides is None and set(self.settings.legs) == set(LEGS):
+            notes.append(
+                "No limb symmetry: the profile gives neither a single injured side nor a "
+                "dominant leg."
+            )
         refs = self.references()
+        conditions = self.conditions()
         if refs:
             lines.append(norms.SOURCE[0].upper() + norms.SOURCE[1:] + ":")
-            lines.extend("  " + ref.describe() for ref in refs.values())
+            for key, ref in refs.items():
+                lines.append("  " + ref.describe())
+                if not self.comparable:
+                    continue
+                for leg in self.settings.legs:
+                    c = conditions.get(condition_key(leg, key.split("-", 1)[1]))
+                    if c and c["trials"] == norms.NORM_TRIALS:
+                        lines.append(f"    {leg}: " + ref.compare(c["best_s"], c["mean_s"]))
             notes.append(
                 "Reference values for standing on one leg on a firm floor, shown for context, "
                 "not as a pass/fail cut-off. " + norms.CITATION
+            )
+            if not self.comparable:
+                notes.append(
+                    f"Times not set beside them: the norms are best and mean of "
+                    f"{norms.NORM_TRIALS} trials of at most {norms.NORM_MAX_S:g} s."
+                )
+        elif not self.settings.on_floor:
+            notes.append(
+                "On the board: no reference values (Springer 2007 measured on a firm floor; "
+                "choose Surface: floor to compare)."
             )
         elif getattr(self.app.profile, "birth_year", None) is None:
             notes.append("No reference values: the profile has no birth year.")

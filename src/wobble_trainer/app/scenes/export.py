@@ -282,10 +282,16 @@ class ExportScene(MenuScene):
                 f"{done} of {plural(total, 'session')} were saved{where}.",
             )
         else:
+            skipped = len(job.result.no_pdf) if job else 0
             self._set(
                 Stage.DONE,
                 f"Done: you can remove the USB stick safely.\n"
-                f"{plural(done, 'session')} saved{where}.",
+                f"{plural(done, 'session')} saved{where}."
+                + (
+                    f"\nNo PDF for {plural(skipped, 'session')} with no completed trial."
+                    if skipped
+                    else ""
+                ),
             )
             self.app.feedback.cue(Cue.END)
 

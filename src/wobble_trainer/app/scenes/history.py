@@ -1,15 +1,17 @@
 """History and progress of one profile: charts over weeks, streaks, change since the first session.
 
 Page 1 is the overview: current and longest streak, sessions in total, and sessions per week as a
-bar chart. Then one page per activity kind and metric the sessions have (e.g. the hold
-challenge's time in zone, the overall stability index): the metric over time as a line chart with
-week lines, the first session (the baseline) as a dashed line, and the change from the baseline
-in % with "better" or "worse" — knowing which metrics are better lower (OSI, sway) and which
-higher (scores, times). Lean left/right (or touch the arrows) to turn pages; lean back, or touch
-Done, to leave. Big type: readable from 2 m.
+bar chart. Then one page per activity kind and metric the sessions have (e.g. the hold challenge's
+time in zone, the overall stability index): the metric over time as a line chart with week lines,
+the first session (the baseline) as a dashed line, and the change from the baseline in % with
+"better" or "worse" — knowing which metrics are better lower (OSI, sway) and which higher (scores,
+times) — or "within normal variation" (no colour) when the change is smaller than the measure's
+minimal detectable change (:mod:`wobble_trainer.reliability`, shown with its source). Lean
+left/right (or touch the arrows) to turn pages; lean back, or touch Done, to leave. Big type:
+readable from 2 m.
 
-The data work (:func:`history_pages`, :func:`weekly_counts`, :func:`compare_to_baseline`) is
-plain functions over :mod:`wobble_trainer.storage.history`, tested without a screen.
+The data work (:func:`history_pages`, :func:`weekly_counts`, :func:`compare_to_baseline`) is plain
+functions over :mod:`wobble_trainer.storage.history`, tested without a screen.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ from wobble_trainer.app.layout import (
 from wobble_trainer.app.scene import ACTIVITIES, AppContext, Scene, Tick
 from wobble_trainer.app.scenes.menus import lean_menu_command, lean_menu_step
 from wobble_trainer.app.scenes.profiles import draw_button, fit_size
+from wobble_trainer.reliability import Mdc, Verdict, judge, mdc_for
 from wobble_trainer.storage import StorageError
 
 WEEKS_SHOWN = 8
@@ -65,8 +68,12 @@ SCORE = MetricSpec(("score",), "Score", "", True, 0)
 OSI = MetricSpec(("osi",), "Overall stability index (OSI)", "°", False, 2)
 """Distance from level (DOMAIN.md §5): lower is steadier."""
 
+EDGE_TOUCHES = MetricSpec(("edge_touches",), "Edge touches", "", False, 0)
+"""Rim contacts: SMARTwobble's measure, with its published MDC (DOMAIN.md §9)."""
+
 KIND_METRICS: dict[str, tuple[MetricSpec, ...]] = {
-    "hold": (MetricSpec(("score",), "Time in zone", "s", True, 1), OSI),
+    "hold": (MetricSpec(("score",), "Time in zone", "s", True, 1), OSI, EDGE_TOUCHES),
+    "test:bess": (MetricSpec(("total",), "BESS total errors", "", False, 0),),
     "floor_stance": (),  # timed on the floor: no board measurement, counted only
 }
 """Metrics charted per session kind; kinds not listed get :data:`DEFAULT_METRICS`. Tests and
@@ -92,11 +99,13 @@ def kind_title(kind: str) -> str:
 
 @dataclass(frozen=True)
 class Comparison:
-    """The latest value against the baseline (the first session of that kind)."""
+    """The latest value against the baseline (the first session of that kind), judged against
+    the measure's minimal detectable change (:func:`wobble_trainer.reliability.judge`)."""
 
     baseline: float
     latest: float
     higher_is_better: bool
+    mdc: Mdc | None = None
 
     @property
     def change(self) -> float:
@@ -108,27 +117,44 @@ class Comparison:
         return None if self.baseline == 0 else 100.0 * self.change / abs(self.baseline)
 
     @property
+    def verdict(self) -> Verdict:
+        return judge(self.baseline, self.latest, self.higher_is_better, self.mdc)
+
+    @property
     def better(self) -> bool | None:
-        """True better, False worse, None the same."""
-        if self.change == 0:
-            return None
-        return (self.change > 0) == self.higher_is_better
+        """True better, False worse, None within normal variation (or not judged)."""
+        return {Verdict.BETTER: True, Verdict.WORSE: False}.get(self.verdict)
 
     def words(self, spec: MetricSpec) -> str:
-        """E.g. "18% better than the first session (2.60°)"."""
-        if self.better is None:
-            return f"Same as the first session ({spec.format(self.baseline)})"
-        verdict = "better" if self.better else "worse"
+        """E.g. "18% better than the first session (2.60°)", or "Within normal variation of the
+        first session (2.60°)" for a change smaller than the MDC."""
+        base = spec.format(self.baseline)
+        if self.change == 0:
+            return f"Same as the first session ({base})"
         pct = self.change_pct
+        verdict = self.verdict
+        if verdict is Verdict.WITHIN:
+            return f"Within normal variation of the first session ({base})"
+        if verdict is Verdict.UNJUDGED:
+            size = f"{pct:+.0f}%" if pct is not None else spec.format(self.change)
+            return f"{size} since the first session ({base}), no reliability figure"
         size = f"{abs(pct):.0f}%" if pct is not None else spec.format(abs(self.change))
-        return f"{size} {verdict} than the first session ({spec.format(self.baseline)})"
+        return f"{size} {verdict.value} than the first session ({base})"
+
+    def mdc_words(self, spec: MetricSpec) -> str:
+        """The MDC and its source, e.g. "MDC95 9 (Williams & Bentman 2014)"."""
+        if self.mdc is None:
+            return "no minimal detectable change known"
+        return self.mdc.describe(unit=spec.unit, decimals=spec.decimals)
 
 
-def compare_to_baseline(values: Sequence[float], higher_is_better: bool) -> Comparison | None:
+def compare_to_baseline(
+    values: Sequence[float], higher_is_better: bool, mdc: Mdc | None = None
+) -> Comparison | None:
     """Latest against first of a series in time order; None with fewer than two values."""
     if len(values) < 2:
         return None
-    return Comparison(float(values[0]), float(values[-1]), higher_is_better)
+    return Comparison(float(values[0]), float(values[-1]), higher_is_better, mdc)
 
 
 @dataclass(frozen=True)
@@ -145,7 +171,11 @@ class ChartPage:
 
     @property
     def comparison(self) -> Comparison | None:
-        return compare_to_baseline([v for _, v in self.points], self.spec.higher_is_better)
+        return compare_to_baseline(
+            [v for _, v in self.points],
+            self.spec.higher_is_better,
+            mdc_for(self.kind, self.spec.keys),
+        )
 
     @property
     def best(self) -> float:
@@ -448,6 +478,8 @@ class HistoryScene(Scene):
         )
         better = "higher is better" if page.spec.higher_is_better else "lower is better"
         note = f"{len(page.points)} sessions, best {page.spec.format(page.best)}, {better}"
+        if comparison is not None:
+            note += f"; {comparison.mdc_words(page.spec)}"
         layout.text(
             surface,
             note,
