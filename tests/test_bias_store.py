@@ -66,7 +66,7 @@ def test_damaged_file_gives_a_message_and_the_calibration_seed(tmp_path, text) -
     cal = Calibration(
         gyro_bias=(0.01, 0.0, 0.0), device=DEVICE, created="2026-11-01T00:00:00+00:00"
     )
-    assert seed_for(cal, got.trusted) == ((0.01, 0.0, 0.0), None)
+    assert seed_for(cal, got.trusted)[0] == (0.01, 0.0, 0.0)
 
 
 def test_another_sensors_file_is_refused(tmp_path) -> None:
@@ -87,8 +87,11 @@ def test_seed_prefers_the_newer_of_calibration_and_kept_bias() -> None:
     new_cal = Calibration(
         gyro_bias=(0.01, 0.0, 0.0), device=DEVICE, created="2026-12-05T00:00:00+00:00"
     )
-    assert seed_for(new_cal, TRUSTED) == ((0.01, 0.0, 0.0), None)
-    assert seed_for(old_cal, None) == ((0.01, 0.0, 0.0), None)
+    cal_sigma = math.hypot(bias_store.CALIBRATION_SIGMA_DPS, bias_store.RESTART_SIGMA_DPS)
+    assert seed_for(new_cal, TRUSTED) == ((0.01, 0.0, 0.0), pytest.approx(cal_sigma))
+    assert seed_for(old_cal, None) == ((0.01, 0.0, 0.0), pytest.approx(cal_sigma))
+    # Uncalibrated: the estimator's own (wide) default.
+    assert seed_for(Calibration.default(DEVICE), None) == ((0.0, 0.0, 0.0), None)
 
 
 def test_non_finite_bias_is_not_saved(tmp_path) -> None:

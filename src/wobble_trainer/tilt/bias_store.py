@@ -45,6 +45,12 @@ gives only the ±20 °/s range; a few tenths of a °/s between starts at room te
 typical [D]). The estimator learns the rest within seconds of the next rest."""
 
 
+CALIBRATION_SIGMA_DPS = 0.1
+"""Uncertainty of a calibration's bias when it was measured, °/s: the mean gyroscope reading
+over a level hold with a person standing on the board, whose sway does not quite average out
+(≈0.1 °/s on the simulator)."""
+
+
 @dataclass(frozen=True)
 class TrustedBias:
     """A gyro bias the estimator learnt and trusts."""
@@ -193,7 +199,10 @@ def seed_for(
     calibration's bias, with the estimator's default (wide) uncertainty.
     """
     cal_bias = tuple(float(v) for v in calibration.gyro_bias)
-    calibration_seed = ((cal_bias[0], cal_bias[1], cal_bias[2]), None)
+    calibration_seed = (
+        (cal_bias[0], cal_bias[1], cal_bias[2]),
+        None if calibration.uncalibrated else math.hypot(CALIBRATION_SIGMA_DPS, RESTART_SIGMA_DPS),
+    )
     if trusted is None:
         return calibration_seed
     if (
@@ -211,6 +220,7 @@ def seed_for(
 
 __all__ = [
     "BiasLoadResult",
+    "CALIBRATION_SIGMA_DPS",
     "RESTART_SIGMA_DPS",
     "TRUSTED_SIGMA_DPS",
     "TrustedBias",

@@ -47,7 +47,7 @@ class TiltStream:
 
     def __post_init__(self) -> None:
         self.estimator = TiltEstimator(self.rate_hz)
-        self.estimator.seed_gyro_bias(self.calibration.gyro_bias)
+        self.estimator.seed_gyro_bias(*seed_for(self.calibration, None))
         self.frame: BoardFrame = self.calibration.board_frame()
         self.latest: BoardAngles | None = None
         self.latest_t: float | None = None
