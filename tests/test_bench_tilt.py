@@ -79,7 +79,7 @@ def test_summary_mean_worst_and_translation_trials() -> None:
 def test_runs_with_no_anchor_installed(data_dir: Path, no_anchors: None,
                                        capsys: pytest.CaptureFixture[str]) -> None:
     assert [e.name for e in bench.available_estimators()] == ["ours"]
-    assert bench.run(parse(["--data", str(data_dir), "--json", "--no-sim"])) == 0
+    assert bench.run(parse(["--data", str(data_dir), "--json", "--no-sim", "--no-bias"])) == 0
     doc = json.loads(capsys.readouterr().out)
     assert doc["estimators"] == ["ours"]
     assert set(doc["trials"]) == {"03_fake_rotation", "10_fake_translation"}
@@ -92,7 +92,7 @@ def test_runs_with_no_anchor_installed(data_dir: Path, no_anchors: None,
 
 def test_table_output(data_dir: Path, no_anchors: None,
                       capsys: pytest.CaptureFixture[str]) -> None:
-    assert bench.run(parse(["--data", str(data_dir), "--no-sim"])) == 0
+    assert bench.run(parse(["--data", str(data_dir), "--no-sim", "--no-bias"])) == 0
     out = capsys.readouterr().out
     for word in ("03_fake_rotation", "10_fake_translation", "mean 10-14", "worst", "us/sample"):
         assert word in out
@@ -129,3 +129,36 @@ def test_simulator_section(no_anchors: None) -> None:
         assert 0.0 < r["rmse_deg"]["ours"] <= r["max_deg"]["ours"]
         limit = 0.5 if r["chip"] is None else 3.0
         assert r["max_deg"]["ours"] < limit, r
+
+
+def test_leave_one_out_picks_on_the_others_and_scores_the_held_out() -> None:
+    per_trial = {"a": [1.0, 1.0, 1.0], "b": [0.1, 5.0, 0.1]}
+    rows = bench.leave_one_out(per_trial, ["a", "b"])
+    # Holding out trial 1, "b" looks best on the others (0.1) but scores 5.0 there.
+    assert [r["chosen"] for r in rows] == ["a", "b", "a"]
+    assert [r["rmse_deg"] for r in rows] == [1.0, 5.0, 1.0]
+    assert len(bench.loo_candidates()) == 9 and {} not in bench.loo_candidates()
+
+
+def test_leave_one_out_on_recordings(data_dir: Path, no_anchors: None,
+                                     capsys: pytest.CaptureFixture[str]) -> None:
+    grid = {"tau_gain": (20.0, 28.0)}
+    loo = bench.run_loo(data_dir, grid)
+    assert [r["trial"] for r in loo["trials"]] == ["03_fake_rotation", "10_fake_translation"]
+    assert loo["mean"] >= loo["best_in_sample_mean"] - 1e-12
+    assert 0.0 < loo["mean"] < 0.5
+    assert bench.run(parse(["--data", str(data_dir), "--no-sim", "--no-bias", "--loo"])) == 0
+    assert "Leave-one-out over 2 trials" in capsys.readouterr().out
+
+
+def test_bias_scenarios_section(no_anchors: None) -> None:
+    from wobble_trainer.sim.board import PersonParams
+    from wobble_trainer.sim.scenario import Script
+
+    sc = bench.BiasScenario(
+        "short", Script(14.0, ((0.0, 8.0),), (9.0,), PersonParams(), "MPU-6050", (4, -4, 4)), 10.0
+    )
+    (row,) = bench.run_bias_scenarios(bench.available_estimators(), [sc])
+    assert row["scenario"] == "short"
+    assert 0.0 < row["rmse_deg"]["ours"] <= row["max_deg"]["ours"] < 1.0
+    assert len(bench.bias_scenarios()) == 5

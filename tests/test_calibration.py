@@ -518,3 +518,20 @@ def test_save_creates_directory_and_uses_fsync(tmp_path: Path, monkeypatch) -> N
     monkeypatch.setattr(cal_mod.os, "fsync", lambda fd: (calls.append(fd), real(fd)))
     save(good_calibration(), tmp_path / "a" / "b" / "c.json")
     assert (tmp_path / "a" / "b" / "c.json").exists() and len(calls) >= 1
+
+
+def test_level_hold_bias_excludes_the_boards_own_slow_rotation() -> None:
+    """A person on the board sways during the level hold: the board turns a little, and the
+    mean gyro reading holds that rotation on top of the bias. The bias is the reading minus the
+    rotation the gravity direction shows (here 0.2 °/s about x for 3 s, with a wobble)."""
+    rate = 200.0
+    t = np.arange(int(3.0 * rate)) / rate
+    theta = 0.2 * DEG * t + 0.1 * DEG * np.sin(2 * np.pi * 0.7 * t)  # about sensor x
+    rate_x = 0.2 * DEG + 0.1 * DEG * 2 * np.pi * 0.7 * np.cos(2 * np.pi * 0.7 * t)
+    acc = STANDARD_GRAVITY * np.stack([np.zeros_like(t), np.sin(theta), np.cos(theta)], 1)
+    bias = np.array([0.5, -0.3, 1.0]) * DEG
+    gyr = np.stack([rate_x, np.zeros_like(t), np.zeros_like(t)], 1) + bias
+    capture = cal_mod.still_capture(t, acc, gyr)
+    assert abs(capture.mean_gyr[0] - bias[0]) > 0.1 * DEG  # the plain mean is off
+    _, got = cal_mod.check_level_capture(capture)
+    np.testing.assert_allclose(got, bias, atol=0.005 * DEG)

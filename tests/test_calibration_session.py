@@ -91,10 +91,22 @@ def test_missing_calibration_is_the_flagged_default(tmp_path):
 
 
 def test_live_angles_after_calibration_follow_the_simulated_board():
-    """The whole chain: person → chip → driver → sampler → calibration → estimator → angles."""
+    """The whole chain: person → chip → driver → sampler → calibration → estimator → angles.
+
+    Issue 9 item 3: from the first second of the first trial after a (fresh) start, the angles
+    are within 0.15° RMS of the board's true angles, and each trial's OSI within 0.05° or 5% of
+    the OSI of the true angles, for skill 0.2-0.9, both stances, eyes open and closed. The first
+    trial runs on the live path, starting as the calibration ends; the grid reuses that
+    calibration (it belongs to the device and the board, not to the person) on recordings of the
+    same simulated device, through the same TiltStream.
+    """
+    from wobble_trainer import metrics
+    from wobble_trainer.sampling.samples import make_samples
+    from wobble_trainer.sim.board import simulate
     from wobble_trainer.tilt.stream import TiltStream
 
-    runner = InProcessRunner("MPU-6050", SimSpec().mounting, ManualClock())
+    mounting = SimSpec().mounting
+    runner = InProcessRunner("MPU-6050", mounting, ManualClock())
     session = CalibrationSession(
         runner, CalibrationProcedure(device_identity(runner.info)), simulated=True
     )
@@ -102,25 +114,46 @@ def test_live_angles_after_calibration_follow_the_simulated_board():
         runner.step()
         session.update()
     runner.set_lean_target(0.0, 0.0)
+    cal = session.procedure.result
 
     def truth(times):
         state = runner.device.board.truth_at(times)
         return state.pitch_rad, state.roll_rad
 
     runner.core.truth = truth
-    stream = TiltStream(runner.ring.reader(), 200.0, session.procedure.result)
+    stream = TiltStream(runner.ring.reader(), 200.0, cal)
     reader = runner.ring.reader()
-    errors = []
-    for i in range(2000):  # 20 s
+    got, true = [], []
+    for _ in range(1500):  # 15 s
         runner.step()
         samples = reader.read_new()
         angles = stream.update()
-        if i > 500 and len(angles):
-            errors.append(
-                np.hypot(
-                    angles["pitch"] - samples["true_pitch"], angles["roll"] - samples["true_roll"]
-                )
-            )
-    error = np.concatenate(errors)
-    assert np.sqrt(np.mean(error**2)) < 0.3 * DEG
+        got.append(np.stack([angles["pitch"], angles["roll"]], 1))
+        true.append(np.stack([samples["true_pitch"], samples["true_roll"]], 1))
     runner.ring.close()
+
+    def check(est_rad, true_rad, rate_hz, what):
+        est_deg, true_deg = np.degrees(est_rad), np.degrees(true_rad)
+        first = int(rate_hz)  # from the first second on
+        err = np.hypot(*(est_deg[first:] - true_deg[first:]).T)
+        assert np.sqrt(np.mean(err**2)) < 0.15, what
+        osi = metrics.compute(est_deg[:, 0], est_deg[:, 1], rate_hz, 15.0)["osi"]
+        osi_true = metrics.compute(true_deg[:, 0], true_deg[:, 1], rate_hz, 15.0)["osi"]
+        assert abs(osi - osi_true) <= max(0.05, 0.05 * osi_true), (what, osi, osi_true)
+
+    check(np.concatenate(got), np.concatenate(true), 200.0, "live, right after calibration")
+    for skill in (0.2, 0.55, 0.9):
+        for stance in ("double", "left"):
+            for eyes_closed in (False, True):
+                person = PersonParams(skill=skill, stance=stance, eyes_closed=eyes_closed)
+                rec = simulate(15.0, 200.0, person=person, mounting=mounting, seed=3)
+                samples = make_samples(
+                    rec.t, rec.acc, rec.gyr, rec.truth.pitch_rad, rec.truth.roll_rad
+                )
+                angles = TiltStream(None, 200.0, cal).process(samples)
+                check(
+                    np.stack([angles["pitch"], angles["roll"]], 1),
+                    np.stack([rec.truth.pitch_rad, rec.truth.roll_rad], 1),
+                    200.0,
+                    (skill, stance, eyes_closed),
+                )

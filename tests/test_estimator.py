@@ -494,3 +494,53 @@ def test_non_finite_state_is_refused_when_taken() -> None:
     est.update(0.0, 0.0, G, math.nan, 0.0, 0.0)
     with pytest.raises(ValueError, match="not finite"):
         est.get_state()
+
+
+def _run_script(script: Any, rate_hz: float = 100.0) -> tuple[np.ndarray, np.ndarray, Any]:
+    """Estimator seeded at zero over a scripted recording: (inclination error °, bias °/s, rec)."""
+    from wobble_trainer.sim.scenario import simulate_script
+
+    rec = simulate_script(script, rate_hz)
+    est = TiltEstimator(rate_hz)
+    est.seed_gyro_bias((0.0, 0.0, 0.0))
+    ups = np.empty((len(rec.t), 3))
+    bias = np.empty((len(rec.t), 3))
+    for i in range(len(rec.t)):
+        est.update_vec(rec.acc[i], rec.gyr[i])
+        ups[i] = est.up
+        bias[i] = est.gyro_bias
+    err = angle_deg(ups @ rec.level_fix.T, up_of(rec.truth.quaternion))
+    return err, bias / DEG, rec
+
+
+@pytest.mark.parametrize("offset", [(5.0, -5.0, 5.0), (-5.0, 5.0, -5.0)])
+def test_gyro_bias_error_of_5_dps_is_learnt_within_10_s_of_rim_rest(offset: Any) -> None:
+    """A stale calibration (5 °/s off on every axis), nobody on the board (it lies on its rim):
+    within 10 s the bias is within 0.05 °/s and the tilt within 0.3°."""
+    from wobble_trainer.sim.board import PersonParams
+    from wobble_trainer.sim.scenario import Script
+
+    script = Script(
+        16.0, off_intervals=((0.0, 16.0),), person=PersonParams(), gyro_offset_dps=offset
+    )
+    err, bias, _ = _run_script(script)
+    late = slice(int(10 * 100), None)
+    assert err[: late.start].max() > 0.5  # it really starts wrong
+    assert err[late].max() < 0.3
+    assert np.abs(bias[late] - offset).max() < 0.05
+
+
+@pytest.mark.parametrize("offset", [(5.0, -5.0, 5.0), (-5.0, 5.0, -5.0)])
+def test_gyro_bias_error_of_5_dps_is_overcome_within_60_s_of_balancing(offset: Any) -> None:
+    """The same stale calibration, someone balancing throughout (never at rest): after 60 s the
+    tilt is within 0.5° RMS, and the earth-horizontal bias has been learnt."""
+    from wobble_trainer.sim.board import PersonParams
+    from wobble_trainer.sim.scenario import Script
+
+    script = Script(80.0, person=PersonParams(skill=0.6), gyro_offset_dps=offset, seed=2)
+    err, bias, rec = _run_script(script)
+    assert rec.truth.person_on_board.all()
+    late = slice(int(60 * 100), None)
+    assert err[: int(20 * 100)].max() > 3.0  # it really starts wrong
+    assert np.sqrt(np.mean(err[late] ** 2)) < 0.5
+    assert np.abs(bias[late, :2] - offset[:2]).max() < 0.3

@@ -35,7 +35,7 @@ from pathlib import Path
 import numpy as np
 
 from wobble_trainer.bench.report import format_table
-from wobble_trainer.tilt.estimator import TiltEstimator, estimate_orientation
+from wobble_trainer.tilt.estimator import TiltEstimator, TiltParams, estimate_orientation
 from wobble_trainer.units import DEG, STANDARD_GRAVITY
 
 ENV_DATA_DIR = "WOBBLE_BROAD_DIR"
@@ -417,6 +417,172 @@ def run_simulator(
     return rows
 
 
+# -- leave-one-out ------------------------------------------------------------------------------
+
+LOO_GRID: dict[str, tuple[float, ...]] = {
+    "tau_gain": (14.0, 20.0, 28.0),
+    "tau_max_s": (3.0, 4.0, 5.0),
+}
+"""The tuning search of the leave-one-out check: a small grid over the two parameters that
+matter most on BROAD (the adaptive time constant's gain and ceiling), around the defaults."""
+
+
+def loo_candidates(grid: dict[str, tuple[float, ...]] = LOO_GRID) -> list[dict[str, float]]:
+    """Every combination of ``grid`` (the default parameters are one of them)."""
+    combos: list[dict[str, float]] = [{}]
+    for name, values in grid.items():
+        combos = [{**c, name: v} for c in combos for v in values]
+    return combos
+
+
+def leave_one_out(per_trial: dict[str, list[float]], candidates: Sequence[str]) -> list[dict]:
+    """For each trial: the candidate with the best mean over the *other* trials, and its score
+    on the held-out one. ``per_trial[candidate]`` lists the RMSE per trial (same order)."""
+    n = len(next(iter(per_trial.values())))
+    out = []
+    for k in range(n):
+        best = min(
+            candidates,
+            key=lambda c: float(np.mean([v for i, v in enumerate(per_trial[c]) if i != k])),
+        )
+        out.append({"trial": k, "chosen": best, "rmse_deg": per_trial[best][k]})
+    return out
+
+
+def run_loo(data_dir: Path, grid: dict[str, tuple[float, ...]] = LOO_GRID) -> dict:
+    """Leave-one-out over the trials of ``data_dir``: tune on all but one (best mean over the
+    grid), score the one left out; every trial in turn."""
+    combos = loo_candidates(grid)
+    keys = [json.dumps(c, sort_keys=True) for c in combos]
+    names: list[str] = []
+    per_trial: dict[str, list[float]] = {k: [] for k in keys}
+    for path in sorted(data_dir.glob("*.npz")):
+        with np.load(path) as d:
+            acc, gyr = np.asarray(d["acc"], float), np.asarray(d["gyr"], float)
+            quat, movement, rate = np.asarray(d["quat"], float), d["movement"], float(d["rate"])
+        names.append(path.stem)
+        for key, combo in zip(keys, combos, strict=True):
+            q = estimate_orientation(acc, gyr, rate, TiltParams(**combo))
+            per_trial[key].append(trial_rmse(inclination_error_deg(q, quat), movement))
+    rows = leave_one_out(per_trial, keys)
+    for r in rows:
+        r["trial"] = names[r["trial"]]
+        r["chosen"] = json.loads(r["chosen"])
+    scores = [r["rmse_deg"] for r in rows]
+    return {
+        "grid": {k: list(v) for k, v in grid.items()},
+        "trials": rows,
+        "mean": float(np.mean(scores)),
+        "worst": float(np.max(scores)),
+        "best_in_sample_mean": min(float(np.mean(v)) for v in per_trial.values()),
+    }
+
+
+# -- gyro-bias scenarios -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BiasScenario:
+    """A scripted trial whose gyro bias the estimators are not told (seeded at zero)."""
+
+    label: str
+    script: object  # wobble_trainer.sim.scenario.Script (imported lazily)
+    score_from_s: float
+    """Errors count from here: 10 s when the trial starts with the board at rest (the
+    convergence allowed at rest), 60 s when it never rests."""
+
+
+BIAS_TARGET_DEG = 0.5
+"""Target RMS inclination error of every gyro-bias scenario (issue 9, item 4)."""
+
+
+def bias_scenarios() -> list[BiasScenario]:
+    """The gyro-bias scenarios: MPU-6050 errors, uncalibrated offsets of 1-5 °/s per axis."""
+    from wobble_trainer.sim.board import PersonParams
+    from wobble_trainer.sim.scenario import Script
+
+    return [
+        BiasScenario(
+            "rim rest 10 s, two legs, offset (1, -2, 3) dps",
+            Script(90.0, ((0.0, 10.0),), (), PersonParams(skill=0.6), "MPU-6050", (1, -2, 3), 11),
+            10.0,
+        ),
+        BiasScenario(
+            "rim rest 8 s, one leg eyes closed, offset (5, -5, 5) dps",
+            Script(
+                90.0,
+                ((0.0, 8.0),),
+                (),
+                PersonParams(skill=0.4, stance="left", eyes_closed=True),
+                "MPU-6050",
+                (5, -5, 5),
+                12,
+            ),
+            10.0,
+        ),
+        BiasScenario(
+            "stepping on and off (3 rim rests), offset (-4, 3, -5) dps",
+            Script(
+                90.0,
+                ((0.0, 8.0), (35.0, 45.0), (70.0, 78.0)),
+                (),
+                PersonParams(skill=0.7),
+                "MPU-6050",
+                (-4, 3, -5),
+                13,
+            ),
+            10.0,
+        ),
+        BiasScenario(
+            "foot strikes every 4 s after a rim rest, offset (3, 5, -1) dps",
+            Script(
+                90.0,
+                ((0.0, 8.0),),
+                tuple(8.0 + 4.0 * k for k in range(21)),
+                PersonParams(skill=0.5, stance="right"),
+                "MPU-6050",
+                (3, 5, -1),
+                14,
+            ),
+            10.0,
+        ),
+        BiasScenario(
+            "no rest: balancing 90 s, offset (5, -5, 5) dps",
+            Script(90.0, (), (), PersonParams(skill=0.6), "MPU-6050", (5, -5, 5), 15),
+            60.0,
+        ),
+    ]
+
+
+def run_bias_scenarios(
+    estimators: Sequence[Estimator], scenarios: Sequence[BiasScenario] | None = None
+) -> list[dict]:
+    """Per scenario: RMS and max inclination error per estimator (all seeded at zero bias) from
+    the scenario's ``score_from_s``, after the level capture's correction."""
+    from wobble_trainer.sim.scenario import simulate_script
+
+    rate = SIM_RATE_HZ
+    rows = []
+    for sc in scenarios if scenarios is not None else bias_scenarios():
+        rec = simulate_script(sc.script, rate)  # type: ignore[arg-type]
+        truth_up = up_in_sensor(rec.truth.quaternion)
+        sel = rec.t >= sc.score_from_s
+        result: dict = {
+            "scenario": sc.label,
+            "score_from_s": sc.score_from_s,
+            "rate_hz": rate,
+            "rmse_deg": {},
+            "max_deg": {},
+        }
+        for est in estimators:
+            up = up_in_sensor(est.batch(rec.acc, rec.gyr, rate)) @ rec.level_fix.T
+            err = angle_between_deg(up, truth_up)[sel]
+            result["rmse_deg"][est.name] = float(np.sqrt(np.mean(err**2)))
+            result["max_deg"][est.name] = float(np.max(err))
+        rows.append(result)
+    return rows
+
+
 # -- command -------------------------------------------------------------------------------------
 
 
@@ -431,6 +597,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--json", action="store_true", help="print one JSON document")
     parser.add_argument("--no-sim", action="store_true", help="skip the simulator section")
+    parser.add_argument(
+        "--no-bias", action="store_true", help="skip the gyro-bias scenarios (simulator)"
+    )
+    parser.add_argument(
+        "--loo",
+        action="store_true",
+        help="also report leave-one-out over the BROAD trials (tune a small grid on 16, "
+        "score the 17th; a few minutes)",
+    )
     parser.add_argument(
         "--sim-duration",
         type=float,
@@ -464,6 +639,8 @@ def run(args: argparse.Namespace) -> int:
         if getattr(args, "no_sim", False)
         else run_simulator(estimators, duration_s=getattr(args, "sim_duration", 60.0))
     )
+    bias = [] if getattr(args, "no_bias", False) else run_bias_scenarios(estimators)
+    loo = run_loo(data_dir) if getattr(args, "loo", False) else None
 
     verdict: dict[str, object] = {}
     ratio: dict[str, float] = {}
@@ -488,6 +665,9 @@ def run(args: argparse.Namespace) -> int:
             "time_ratio_to_vqf": ratio,
             "us_per_sample_at_rate_hz": {f"{r:g}": t for r, t in timing_at.items()},
             "simulator": sim,
+            "bias_scenarios": bias,
+            "bias_target_deg": BIAS_TARGET_DEG,
+            "leave_one_out": loo,
             "verdict": verdict,
         }
         print(json.dumps(doc, indent=1, allow_nan=True))
@@ -514,6 +694,25 @@ def run(args: argparse.Namespace) -> int:
             f"{verdict['time_ratio_to_vqf']:.1f}x (target <= {SPEED_TARGET_RATIO:g}x: "
             f"{'met' if verdict['speed_target_met'] else 'NOT met'})"
         )
+    if loo is not None:
+        print()
+        grid = ", ".join(f"{k} in {list(v)}" for k, v in LOO_GRID.items())
+        print(f"Leave-one-out over {len(loo['trials'])} trials (tuned on the others; {grid})")
+        loo_rows = [
+            [r["trial"], _fmt(r["rmse_deg"]), json.dumps(r["chosen"], sort_keys=True)]
+            for r in loo["trials"]
+        ]
+        loo_rows.append(["mean", _fmt(loo["mean"]), ""])
+        loo_rows.append(["worst", _fmt(loo["worst"]), ""])
+        print(format_table(["held-out trial", "ours LOO", "chosen"], loo_rows))
+        fixed = summary["ours"]
+        line = f"ours fixed parameters: mean {fixed['mean']:.3f}, worst {fixed['worst']:.3f}"
+        line += f"; leave-one-out: mean {loo['mean']:.3f}, worst {loo['worst']:.3f}"
+        if "vqf" in summary:
+            vqf_mean = summary["vqf"]["mean"]
+            ok = "ok" if loo["mean"] <= vqf_mean else "WORSE"
+            line += f"; vqf online mean {vqf_mean:.3f} (LOO mean vs vqf: {ok})"
+        print(line)
     if sim:
         print()
         print(
@@ -527,6 +726,20 @@ def run(args: argparse.Namespace) -> int:
             for s in sim
         ]
         print(format_table(["scenario", "on board"] + names, sim_rows))
+    if bias:
+        print()
+        print(
+            f"Gyro-bias scenarios (MPU-6050, uncalibrated offsets, every estimator seeded at zero "
+            f"bias), {SIM_RATE_HZ:.0f} Hz; RMS / max (deg) from the 'from' time; "
+            f"target ours <= {BIAS_TARGET_DEG:g} RMS"
+        )
+        bias_rows = [
+            [b["scenario"], f"{b['score_from_s']:.0f} s"]
+            + [f"{_fmt(b['rmse_deg'][n])} / {_fmt(b['max_deg'][n])}" for n in names]
+            + ["ok" if b["rmse_deg"]["ours"] <= BIAS_TARGET_DEG else "NOT met"]
+            for b in bias
+        ]
+        print(format_table(["scenario", "from"] + names + ["target"], bias_rows))
     return 0
 
 

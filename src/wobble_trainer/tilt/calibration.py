@@ -258,6 +258,11 @@ class _Smoother:
         self.gyr += k * (gyr - self.gyr)
 
 
+HOLD_END_WINDOW_S = 0.5
+"""Length of the stretches at a hold's start and end whose mean accelerometer readings give
+the tilt change over the hold (:attr:`StillCapture.mean_tilt_rate`)."""
+
+
 class _Hold:
     """Running statistics of a still hold; restarted whenever the board moves."""
 
@@ -270,6 +275,10 @@ class _Hold:
         self.t_last = 0.0
         self.sum_acc = np.zeros(3)
         self.sum_gyr = np.zeros(3)
+        # The samples themselves, for the bias correction of capture() (a hold is seconds).
+        self.ts: list[float] = []
+        self.accs: list[np.ndarray] = []
+        self.gyrs: list[np.ndarray] = []
 
     @property
     def duration(self) -> float:
@@ -301,6 +310,45 @@ class _Hold:
         self.n += 1
         self.sum_acc += acc
         self.sum_gyr += gyr
+        self.ts.append(t)
+        self.accs.append(np.array(acc, dtype=float))
+        self.gyrs.append(np.array(gyr, dtype=float))
+
+    def bias_correction(self) -> np.ndarray:
+        """What to subtract from the mean gyroscope reading to leave the bias alone, rad/s:
+        the board's own mean rotation about the horizontal axes over the hold.
+
+        The gravity direction's mean over the hold's last :data:`HOLD_END_WINDOW_S` minus that
+        over its first is the rotation between them (in the sensor frame gravity turns as
+        dg/dt = g × ω, so Δθ⊥ = −g × Δg / |g|²). The gyroscope, weighted so that its integral
+        is that same difference of window means (weight of sample j: the share of the last
+        window's samples at or after j minus the first window's), gives bias·Σw·dt + Δθ: the
+        two agree whatever the sway did in between. Zero for a hold too short to have ends.
+        """
+        t = np.asarray(self.ts)
+        n = len(t)
+        if n < 4 or t[-1] - t[0] < 2.0 * HOLD_END_WINDOW_S:
+            return np.zeros(3)
+        acc = np.asarray(self.accs)
+        gyr = np.asarray(self.gyrs)
+        dt = np.diff(t, prepend=t[0] - (t[-1] - t[0]) / (n - 1))
+        head = t < t[0] + HOLD_END_WINDOW_S
+        tail = t > t[-1] - HOLD_END_WINDOW_S
+        idx = np.arange(n)
+        # c_S(j) = share of the window's samples i with i >= j.
+        c_head = np.array([np.mean(idx[head] >= j) for j in range(n)])
+        c_tail = np.array([np.mean(idx[tail] >= j) for j in range(n)])
+        w = (c_tail - c_head) * dt
+        g = acc.mean(axis=0)
+        g2 = float(g @ g)
+        if not (w.sum() > 0.0 and g2 > 0.0):
+            return np.zeros(3)
+        d_theta = -np.cross(g, acc[tail].mean(axis=0) - acc[head].mean(axis=0)) / g2
+        weighted = (w @ gyr - d_theta) / w.sum()  # the bias, horizontal components exact
+        mean = gyr.mean(axis=0)
+        u = g / math.sqrt(g2)
+        diff = weighted - mean
+        return -(diff - u * float(u @ diff))  # horizontal part only; vertical: the plain mean
 
     def capture(self) -> StillCapture:
         return StillCapture(
@@ -308,6 +356,7 @@ class _Hold:
             mean_gyr=self.sum_gyr / self.n,
             duration_s=self.duration,
             samples=self.n,
+            mean_tilt_rate=self.bias_correction(),
         )
 
 
@@ -319,6 +368,12 @@ class StillCapture:
     mean_gyr: np.ndarray
     duration_s: float
     samples: int
+    mean_tilt_rate: np.ndarray = field(default_factory=lambda: np.zeros(3))
+    """Mean rotation about the horizontal axes during the hold, rad/s, from the gravity
+    direction at its start and end. A person standing "still" on a board sways, and over a
+    3 s hold the board ends a few tenths of a degree away from where it began: the gyroscope's
+    mean then holds that ≈0.1 °/s on top of its bias (on the simulator this was the tilt error
+    of the first seconds after a calibration)."""
 
 
 def still_capture(
@@ -375,7 +430,8 @@ def check_level_capture(capture: StillCapture) -> tuple[np.ndarray, np.ndarray]:
             f"{STANDARD_GRAVITY:.2f}: check the sensor's wiring and range setting, "
             "then calibrate again"
         )
-    bias = capture.mean_gyr
+    # The mean reading minus the board's own net rotation during the hold: the bias alone.
+    bias = capture.mean_gyr - capture.mean_tilt_rate
     worst = float(np.max(np.abs(bias)))
     if not math.isfinite(worst) or worst > MAX_GYRO_BIAS_RADS:
         raise CalibrationError(

@@ -1051,7 +1051,9 @@ class TiltEstimator:
             inv_ts = 1.0 / t_block
             e0 = -ey * inv_ts + rbx - (h0 * bx + h1 * by + h2 * bz)
             e1 = ex * inv_ts + rby - (h3 * bx + h4 * by + h5 * bz)
-            e2 = -(h6 * bx + h7 * by + h8 * bz)
+            # The earth-vertical component is unobservable in motion: it is held (weakly) at the
+            # seed's, which a calibration measured, rather than at zero.
+            e2 = h6 * (sbx - bx) + h7 * (sby - by) + h8 * (sbz - bz)
             # PHt = P·Hᵀ; S = H·P·Hᵀ + W (P symmetric).
             m0 = p0 * h0 + p1 * h1 + p2 * h2
             m1 = p0 * h3 + p1 * h4 + p2 * h5

@@ -4,22 +4,30 @@
 (once per display frame) runs the estimator over every sample that arrived since the last call,
 in order, and returns their board pitch and roll at full rate (for metrics and recording);
 :attr:`latest` is the newest angle for drawing. A gap in the stream longer than
-:data:`RESET_GAP_S` (the chip was unplugged, say) restarts the estimator, which re-levels from
-the accelerometer within a second, rather than integrating over a hole.
+:data:`RESET_GAP_S` (the chip was unplugged, say) restarts the estimator's orientation, which
+re-levels from the accelerometer within a second, rather than integrating over a hole; the gyro
+bias it has learnt is kept (it belongs to the chip, not to the orientation).
+
+The gyro bias: the stream starts from the calibration's, or from a bias learnt in an earlier run
+(:meth:`TiltStream.seed_trusted_bias`, see :mod:`wobble_trainer.tilt.bias_store`), and
+:attr:`TiltStream.trusted_bias` is the latest estimate good enough to keep for the next start.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
 
 from wobble_trainer.sampling.ring import RingReader
 from wobble_trainer.sampling.samples import SAMPLE_DTYPE
+from wobble_trainer.tilt.bias_store import TRUSTED_SIGMA_DPS, TrustedBias, now_iso, seed_for
 from wobble_trainer.tilt.board_angles import BoardAngles, BoardFrame
 from wobble_trainer.tilt.calibration import Calibration
 from wobble_trainer.tilt.estimator import TiltEstimator
+from wobble_trainer.units import DEG
 
 RESET_GAP_S = 0.5
 """Gaps longer than this restart the estimator."""
@@ -36,10 +44,12 @@ class TiltStream:
     reader: RingReader | None
     rate_hz: float
     calibration: Calibration
+    wall_clock: Callable[[], str] = field(default=now_iso, repr=False)
+    """ISO 8601 UTC time for :attr:`trusted_bias` (injected: tests use a fixed one)."""
 
     def __post_init__(self) -> None:
         self.estimator = TiltEstimator(self.rate_hz)
-        self.estimator.seed_gyro_bias(self.calibration.gyro_bias)
+        self.estimator.seed_gyro_bias(*seed_for(self.calibration, None))
         self.frame: BoardFrame = self.calibration.board_frame()
         self.latest: BoardAngles | None = None
         self.latest_t: float | None = None
@@ -83,6 +93,24 @@ class TiltStream:
             "estimator": self.estimator.get_state(),
             "sensor_to_board": [float(v) for v in self.frame.sensor_to_board],
         }
+        self.trusted_bias: TrustedBias | None = None
+        """The latest bias estimate with σ ≤ :data:`TRUSTED_SIGMA_DPS` in this run (None until
+        there is one): what to save for the next start (:func:`bias_store.save`)."""
+
+    def seed_trusted_bias(self, trusted: TrustedBias | None) -> None:
+        """Start from a bias kept from an earlier run (``bias_store.load(...).trusted``) when it
+        is newer than the calibration and of the same sensor; else from the calibration's.
+        Restarts the estimator: call it before the first samples."""
+        bias, sigma = seed_for(self.calibration, trusted)
+        self.estimator.seed_gyro_bias(bias, sigma)
+
+    def _note_trusted_bias(self) -> None:
+        est = self.estimator
+        sigma = est.gyro_bias_sigma / DEG
+        if sigma <= TRUSTED_SIGMA_DPS:
+            self.trusted_bias = TrustedBias(
+                est.gyro_bias, sigma, self.calibration.device, self.wall_clock()
+            )
 
     def update(self) -> np.ndarray:
         """Process every new sample; returns their angles (:data:`ANGLE_DTYPE` rows). The
@@ -105,7 +133,7 @@ class TiltStream:
         gaps = samples["gap_before"]
         for i in range(n):
             if gaps[i] > RESET_GAP_S:
-                estimator.reset()
+                estimator.reset(keep_bias=True, elapsed_s=float(gaps[i]))
                 self.resets += 1
             a = acc[i]
             g = gyr[i]
@@ -117,6 +145,7 @@ class TiltStream:
         out["roll"] = angles.roll
         self.latest = angles[n - 1]
         self.latest_t = float(samples["t"][-1])
+        self._note_trusted_bias()
         return out
 
 
