@@ -102,3 +102,28 @@ def test_a_touch_away_from_buttons_steers_the_simulated_person(shell, monkeypatc
     pygame.event.post(pygame.event.Event(pygame.MOUSEBUTTONUP, button=1, pos=(700, 100)))
     app.handle_events()
     assert not app.manual.active
+
+
+def test_live_angles_keep_the_learnt_gyro_bias_for_the_next_start(tmp_path):
+    from types import SimpleNamespace
+
+    from wobble_trainer.app.shell import LiveAngles
+    from wobble_trainer.sampling.ring import SampleRing
+    from wobble_trainer.tilt.bias_store import TrustedBias
+    from wobble_trainer.tilt.calibration import Calibration
+
+    with SampleRing(100) as ring:
+        runner = SimpleNamespace(
+            ring=ring, info={"config": {"odr_hz": 200.0}}, spec=SimpleNamespace(kind="sim")
+        )
+        first = LiveAngles(runner, Calibration.default(), bias_dir=tmp_path)
+        learnt = (0.01, -0.02, 0.003)
+        first.stream.trusted_bias = TrustedBias(learnt, 0.05, None, "2030-01-01T00:00:00+00:00")
+        first.keep_trusted_bias()  # within the first minute: not yet
+        assert not list(tmp_path.iterdir())
+        first.keep_trusted_bias(force=True)  # at exit
+        assert list(tmp_path.iterdir())
+        again = LiveAngles(runner, Calibration.default(), bias_dir=tmp_path)
+        assert again.stream.estimator.gyro_bias == pytest.approx(learnt)
+        without = LiveAngles(runner, Calibration.default())
+        assert without.stream.estimator.gyro_bias == pytest.approx((0.0, 0.0, 0.0))

@@ -168,7 +168,7 @@ def run_app(args: argparse.Namespace) -> int:
             if not loaded.ok:
                 print(loaded.message, file=sys.stderr)
             calibration = loaded.calibration
-        feed = LiveAngles(runner, calibration)
+        feed = LiveAngles(runner, calibration, bias_dir=state_dir())
         sound = SoundFeedback()
         gpio = open_gpio(config, feed)
         directory = state_dir()
@@ -246,6 +246,7 @@ def run_app(args: argparse.Namespace) -> int:
         try:
             return app.run(seconds=args.seconds, screenshot=args.screenshot)
         finally:
+            feed.keep_trusted_bias(force=True)
             if db is not None:
                 db.close()
     finally:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -26,6 +27,7 @@ from wobble_trainer.app.presence import PresenceDetector
 from wobble_trainer.app.scene import LOGIC_DT, AppContext, Tick
 from wobble_trainer.app.widgets import draw_pause_veil
 from wobble_trainer.sampling.samples import SAMPLE_DTYPE
+from wobble_trainer.tilt import bias_store
 from wobble_trainer.tilt.board_angles import BoardAngles
 from wobble_trainer.tilt.calibration import Calibration
 from wobble_trainer.tilt.stream import ANGLE_DTYPE, TiltStream
@@ -33,6 +35,9 @@ from wobble_trainer.units import DEG
 
 SENSOR_TIMEOUT_S = 0.3
 """No new sample for this long means the sensor is lost (shown, activities pause)."""
+
+BIAS_SAVE_INTERVAL_S = 60.0
+"""The learnt gyro bias is saved at most this often (and at exit)."""
 
 MAX_STEPS_PER_FRAME = 10
 """After a stall, logic catches up at most this many steps (the rest of the time is dropped)."""
@@ -59,10 +64,17 @@ def _keymap() -> dict[int, Command]:
 class LiveAngles:
     """Board angles from a running :class:`~wobble_trainer.sampling.runner.SamplerRunner`."""
 
-    def __init__(self, runner: Any, calibration: Calibration) -> None:
+    def __init__(
+        self, runner: Any, calibration: Calibration, bias_dir: Path | None = None
+    ) -> None:
         self.runner = runner
+        self.bias_dir = bias_dir
+        """Where the learnt gyro bias is kept between runs (None: not kept)."""
+        self._bias_saved: Any = None
+        self._bias_saved_at = time.monotonic()
         self.rate_hz = float(runner.info.get("config", {}).get("odr_hz") or 1000.0)
         self.simulated = runner.spec.kind == "sim"
+        self.stream: TiltStream | None = None
         self.set_calibration(calibration)
         self._last_sample_at = time.monotonic()
         self.last_sample_t: float | None = None
@@ -72,7 +84,34 @@ class LiveAngles:
         """The raw samples of :attr:`new_angles`, one per angle."""
 
     def set_calibration(self, calibration: Calibration) -> None:
+        """Use ``calibration`` from now on (a new one keeps the running estimator, see
+        :meth:`TiltStream.use_calibration`)."""
+        if getattr(self, "stream", None) is not None:
+            self.stream.use_calibration(calibration)
+            return
         self.stream = TiltStream(self.runner.ring.reader(), self.rate_hz, calibration)
+        if self.bias_dir is not None:
+            loaded = bias_store.load(calibration.device, self.bias_dir)
+            if loaded.message:
+                print(loaded.message, file=sys.stderr)
+            # A bias learnt after this calibration (a newer one wins inside seed_for).
+            self.stream.seed_trusted_bias(loaded.trusted)
+
+    def keep_trusted_bias(self, force: bool = False) -> None:
+        """Save the latest trusted gyro bias for the next start, at most once a minute (and at
+        exit with ``force``). A full or read-only disk only loses this convenience."""
+        trusted = self.stream.trusted_bias
+        now = time.monotonic()
+        if self.bias_dir is None or trusted is None or trusted is self._bias_saved:
+            return
+        if not force and now - self._bias_saved_at < BIAS_SAVE_INTERVAL_S:
+            return
+        self._bias_saved_at = now
+        try:
+            bias_store.save(trusted, self.bias_dir)
+            self._bias_saved = trusted
+        except (OSError, ValueError) as exc:
+            print(f"The learnt gyro bias could not be kept ({exc}).", file=sys.stderr)
 
     def sample_reader(self) -> Any:
         return self.runner.ring.reader()
@@ -85,6 +124,7 @@ class LiveAngles:
         new = self.stream.update()
         self.new_angles = new
         self.new_samples = self.stream.last_samples
+        self.keep_trusted_bias()
         now = time.monotonic()
         if len(new):
             self._last_sample_at = now

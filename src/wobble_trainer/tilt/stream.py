@@ -32,6 +32,10 @@ from wobble_trainer.units import DEG
 RESET_GAP_S = 0.5
 """Gaps longer than this restart the estimator."""
 
+KEEP_ESTIMATOR_BIAS_DPS = 1.0
+"""A new calibration keeps the running estimator when its gyro bias is this close to the learnt
+one (°/s per axis); see :meth:`TiltStream.use_calibration`."""
+
 ANGLE_DTYPE = np.dtype([("t", "f8"), ("pitch", "f8"), ("roll", "f8")])
 """Full-rate board angles: time (s, sampler time base), pitch and roll (rad)."""
 
@@ -56,6 +60,9 @@ class TiltStream:
         self.resets = 0
         self.last_samples: np.ndarray = np.empty(0, dtype=SAMPLE_DTYPE)
         """The raw samples of the last :meth:`update`, in the order the estimator took them."""
+        self.trusted_bias: TrustedBias | None = None
+        """The latest bias estimate with σ ≤ :data:`TRUSTED_SIGMA_DPS` in this run (None until
+        there is one): what to save for the next start (:func:`bias_store.save`)."""
 
     @classmethod
     def resumed(
@@ -85,6 +92,21 @@ class TiltStream:
         stream.estimator = estimator
         return stream
 
+    def use_calibration(self, calibration: Calibration) -> None:
+        """Compute angles with a new calibration from now on, keeping the running estimator
+        when the calibration's gyro bias agrees with what it has learnt (within
+        :data:`KEEP_ESTIMATOR_BIAS_DPS` per axis): it has been running all along, and a restart
+        would spend the next trial's first seconds converging again. A calibration that finds a
+        very different bias reseeds it."""
+        self.calibration = calibration
+        self.frame = calibration.board_frame()
+        learnt = self.estimator.gyro_bias
+        if any(
+            abs(a - b) > KEEP_ESTIMATOR_BIAS_DPS * DEG
+            for a, b in zip(learnt, calibration.gyro_bias, strict=True)
+        ):
+            self.estimator.seed_gyro_bias(*seed_for(calibration, None))
+
     def stream_state(self) -> dict[str, Any]:
         """What a trial starting with the next sample needs to be replayed exactly, JSON-ready:
         the estimator's full state (:meth:`TiltEstimator.get_state`) and the exact mounting
@@ -93,9 +115,6 @@ class TiltStream:
             "estimator": self.estimator.get_state(),
             "sensor_to_board": [float(v) for v in self.frame.sensor_to_board],
         }
-        self.trusted_bias: TrustedBias | None = None
-        """The latest bias estimate with σ ≤ :data:`TRUSTED_SIGMA_DPS` in this run (None until
-        there is one): what to save for the next start (:func:`bias_store.save`)."""
 
     def seed_trusted_bias(self, trusted: TrustedBias | None) -> None:
         """Start from a bias kept from an earlier run (``bias_store.load(...).trusted``) when it
