@@ -25,6 +25,7 @@ from wobble_trainer.app.layout import Layout
 from wobble_trainer.app.presence import PresenceDetector
 from wobble_trainer.app.scene import LOGIC_DT, AppContext, Tick
 from wobble_trainer.app.widgets import draw_pause_veil
+from wobble_trainer.sampling.supervisor import SamplerSupervisor
 from wobble_trainer.tilt.board_angles import BoardAngles
 from wobble_trainer.tilt.calibration import Calibration
 from wobble_trainer.tilt.stream import ANGLE_DTYPE, TiltStream
@@ -56,10 +57,12 @@ def _keymap() -> dict[int, Command]:
 
 
 class LiveAngles:
-    """Board angles from a running :class:`~wobble_trainer.sampling.runner.SamplerRunner`."""
+    """Board angles from a running :class:`~wobble_trainer.sampling.runner.SamplerRunner`,
+    whose process is restarted when it dies or freezes (checked every poll)."""
 
     def __init__(self, runner: Any, calibration: Calibration) -> None:
         self.runner = runner
+        self.supervisor = SamplerSupervisor(runner) if runner.mode == "process" else None
         self.rate_hz = float(runner.info.get("config", {}).get("odr_hz") or 1000.0)
         self.simulated = runner.spec.kind == "sim"
         self.set_calibration(calibration)
@@ -75,6 +78,8 @@ class LiveAngles:
         return self.runner.ring.reader()
 
     def poll(self) -> BoardAngles | None:
+        if self.supervisor is not None:
+            self.supervisor.check()
         new = self.stream.update()
         self.new_angles = new
         now = time.monotonic()
