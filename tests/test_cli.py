@@ -190,3 +190,20 @@ def test_run_help_lists_the_activities(capsys):
     out = capsys.readouterr().out
     assert "activities: " in out
     assert "hold" in out.split("activities: ")[1]
+
+
+def test_record_on_a_full_disk_exits_with_a_clear_message_and_no_empty_file(
+    tmp_path, capsys, monkeypatch
+):
+    from conftest import TinyDisk
+
+    from wobble_trainer.sampling import recording
+
+    monkeypatch.setenv("WOBBLE_RUNTIME_DIR", str(tmp_path / "run"))
+    monkeypatch.setattr(recording, "open", TinyDisk(free=0), raising=False)
+    out = tmp_path / "rec.csv"
+    argv = ["record", "--sim", "--seconds", "0.5", "--rate", "200", "--out", str(out)]
+    assert cli.main(argv) == 1
+    err = capsys.readouterr().err
+    assert "wobble record: Recording to" in err and "is full" in err and "Traceback" not in err
+    assert not out.exists()

@@ -133,3 +133,43 @@ def test_replay_as_fast_as_possible_and_looping(tmp_path):
     assert looped.loops == 2
     assert len(stamps) == 6000
     assert np.all(np.diff(stamps) > 0)
+
+
+@pytest.mark.parametrize("code", [28, 30])  # ENOSPC, EROFS
+def test_a_disk_that_fills_keeps_the_samples_that_reached_it_whole(tmp_path, monkeypatch, code):
+    from conftest import TinyDisk
+
+    from wobble_trainer.sampling import recording
+    from wobble_trainer.sampling.recording import RecordingWriteError
+
+    path = tmp_path / "r.csv"
+    monkeypatch.setattr(recording, "open", TinyDisk(free=4000, code=code), raising=False)
+    samples = some_samples(400)
+    writer = RecordingWriter(path, {"config": {"odr_hz": 200.0}})
+    with pytest.raises(RecordingWriteError) as caught:
+        for k in range(0, 400, 10):
+            writer.write(samples[k : k + 10])  # flushed every time
+    message = str(caught.value)
+    assert str(path) in message and ("full" in message or "read-only" in message)
+    kept = read_recording(path)  # still a valid recording, cut at a whole line
+    assert 0 < len(kept.samples) < writer.count
+    assert f"keeps the first {len(kept.samples)} samples" in message
+    np.testing.assert_allclose(kept.samples["t"], samples["t"][: len(kept.samples)], atol=1e-6)
+
+
+def test_a_full_disk_leaves_no_empty_recording(tmp_path, monkeypatch):
+    from conftest import TinyDisk
+
+    from wobble_trainer.sampling import recording
+    from wobble_trainer.sampling.recording import RecordingWriteError
+
+    path = tmp_path / "r.csv"
+    monkeypatch.setattr(recording, "open", TinyDisk(free=0), raising=False)
+    with pytest.raises(RecordingWriteError, match="nothing was recorded"):
+        RecordingWriter(path, {})
+    assert not path.exists()
+    monkeypatch.setattr(recording, "open", TinyDisk(free=400), raising=False)  # header only
+    writer = RecordingWriter(path, {})
+    with pytest.raises(RecordingWriteError, match="nothing was recorded"):
+        writer.write(some_samples(50))
+    assert not path.exists()

@@ -466,4 +466,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if isinstance(exc, ImuError | RecordingError):
             print(str(exc), file=sys.stderr)
             return 2
+        if isinstance(exc, OSError):  # a full or read-only disk, a missing directory, ...
+            print(f"wobble {args.command or 'run'}: {exc}", file=sys.stderr)
+            return 1
         raise

@@ -185,9 +185,12 @@ def run_app(args: argparse.Namespace) -> int:
         )
 
         def store(new_calibration) -> None:
-            save(new_calibration, calibration_path(directory, device))
             context.calibration = new_calibration
             feed.set_calibration(new_calibration)
+            try:
+                save(new_calibration, calibration_path(directory, device))
+            except OSError as exc:  # full or read-only disk: use it now, say it is not kept
+                context.warn(f"{exc} The new calibration is used until the trainer restarts.")
 
         context.save_calibration = store
         context.push(StartScene(context))

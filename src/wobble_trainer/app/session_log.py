@@ -5,8 +5,10 @@ A :class:`SessionLog` is opened by an activity when it starts. Between :meth:`be
 board angle at full rate (for the metrics) — fed once a frame by the app through
 :attr:`AppContext.angle_listeners`, so the estimator runs once for everyone. Each trial is stored
 in its own transaction when it ends, so a power cut loses at most the trial in progress. Without
-a database (or with a full disk) the session still runs; the problem is kept in :attr:`error`
-for the results screen.
+a database (or with a full or read-only disk) the session still runs: a trial that could not be
+stored is kept in memory (:attr:`SessionLog.unsaved`) and stored with the next trial or at the
+end if the disk has room again; the problem is kept in :attr:`error`, shown in the app's banner
+at once and on the results screen.
 """
 
 from __future__ import annotations
@@ -20,6 +22,10 @@ from wobble_trainer.sampling.samples import SAMPLE_DTYPE
 from wobble_trainer.storage import StorageError
 from wobble_trainer.tilt.calibration import to_json_dict
 from wobble_trainer.tilt.stream import ANGLE_DTYPE
+
+
+MAX_UNSAVED_TRIALS = 20
+"""Trials kept in memory while the disk refuses them (a few MB each at 1 kHz); older ones go."""
 
 
 class SessionLog:
@@ -36,6 +42,15 @@ class SessionLog:
         self._angles: list[np.ndarray] = []
         self.recording = False
         self.trials = 0
+        self.unsaved: list[tuple[np.ndarray, str, list[Any]]] = []
+        """Trials (samples, label, events) the database refused, kept to try again."""
+
+    def _failed(self, what: str, exc: StorageError) -> None:
+        """Keep the reason for the results screen and say it now, over whatever is on screen."""
+        first = not self.error
+        self.error = f"{what} could not be saved: {exc}"
+        if first:
+            self.app.warn(self.error + " Training goes on; the session is kept in memory.")
 
     # -- lifecycle -------------------------------------------------------------------------
     def start(self) -> None:
@@ -55,7 +70,7 @@ class SessionLog:
             )
             self.session_id = record.id
         except StorageError as exc:
-            self.error = str(exc)
+            self._failed("This session", exc)
 
     def begin_trial(self) -> None:
         """Start collecting samples and angles from now on."""
@@ -86,7 +101,24 @@ class SessionLog:
         self.recording = False
         angles = self.trial_angles()
         samples = np.concatenate(self._samples) if self._samples else np.zeros(0, SAMPLE_DTYPE)
-        if self.session_id is not None and len(samples):
+        if len(samples) and self.app.db is not None:
+            self.unsaved.append((samples, label, events or []))
+            del self.unsaved[:-MAX_UNSAVED_TRIALS]
+        self._store_unsaved()
+        self._samples.clear()
+        return angles
+
+    def _store_unsaved(self) -> None:
+        """Store the trials kept in memory, oldest first, as long as the database takes them
+        (and the session itself, if even that could not be created)."""
+        if self.app.db is None or not self.unsaved:
+            return
+        if self.session_id is None:
+            self.start()
+            if self.session_id is None:
+                return
+        while self.unsaved:
+            samples, label, events = self.unsaved[0]
             try:
                 self.app.db.sessions.add_trial(
                     self.session_id,
@@ -94,22 +126,26 @@ class SessionLog:
                     samples["acc"],
                     samples["gyr"],
                     label=label,
-                    events=events or [],
+                    events=events,
                 )
-                self.trials += 1
             except StorageError as exc:
-                self.error = str(exc)
-        self._samples.clear()
-        return angles
+                self._failed(f"Trial {self.trials + 1}", exc)
+                return
+            self.unsaved.pop(0)
+            self.trials += 1
 
     def finish(self, metrics: dict[str, Any] | None = None, events: list[Any] | None = None):
         """Close the session with its metrics."""
         self.recording = False
         if self._on_angles in self.app.angle_listeners:
             self.app.angle_listeners.remove(self._on_angles)
-        if self.session_id is None:
-            return
+        self._store_unsaved()
+        if self.session_id is None or self.unsaved:
+            return  # the session stays open (unfinished) rather than finished without a trial
         try:
             self.app.db.sessions.finish(self.session_id, metrics=metrics, events=events or [])
         except StorageError as exc:
-            self.error = str(exc)
+            self._failed("The session's results", exc)
+            return
+        if self.error:
+            self.error = ""  # everything reached the disk in the end

@@ -24,7 +24,7 @@ from wobble_trainer.app.controls import Command
 from wobble_trainer.app.layout import Layout
 from wobble_trainer.app.presence import PresenceDetector
 from wobble_trainer.app.scene import LOGIC_DT, AppContext, Tick
-from wobble_trainer.app.widgets import draw_pause_veil
+from wobble_trainer.app.widgets import draw_notice, draw_pause_veil
 from wobble_trainer.sampling.supervisor import SamplerSupervisor
 from wobble_trainer.tilt.board_angles import BoardAngles
 from wobble_trainer.tilt.calibration import Calibration
@@ -33,6 +33,9 @@ from wobble_trainer.units import DEG
 
 SENSOR_TIMEOUT_S = 0.3
 """No new sample for this long means the sensor is lost (shown, activities pause)."""
+
+NOTICE_S = 12.0
+"""How long a :meth:`AppContext.warn` banner stays up (logic time: it waits out a pause)."""
 
 MAX_STEPS_PER_FRAME = 10
 """After a stall, logic catches up at most this many steps (the rest of the time is dropped)."""
@@ -160,6 +163,9 @@ class TrainerApp:
         self.frames = 0
         self._accumulator = 0.0
         self.angles: BoardAngles | None = None
+        self._notice_serial = 0
+        self.notice_left = 0.0
+        """Seconds the current notice banner stays up."""
 
     def handle_events(self) -> None:
         import pygame
@@ -221,6 +227,7 @@ class TrainerApp:
         while self._accumulator >= LOGIC_DT - 1e-12:
             self._accumulator -= LOGIC_DT
             self.logic_time += LOGIC_DT
+            self.notice_left = max(0.0, self.notice_left - LOGIC_DT)
             on_board = self.presence.update(LOGIC_DT, self.angles)
             tick = Tick(self.logic_time, self.angles, on_board)
             scene = self.app.scene
@@ -252,6 +259,11 @@ class TrainerApp:
                 "Sensor lost",
                 "Check the cable to the board. Waiting for it...",
             )
+        if self.app.notice_serial != self._notice_serial:
+            self._notice_serial = self.app.notice_serial
+            self.notice_left = NOTICE_S
+        if self.notice_left > 0 and self.app.notice:
+            draw_notice(self.screen, self.layout, self.app.notice)
         if self.kiosk is not None:
             self.kiosk.render_overlay(self.screen, self.layout)
         pygame.display.flip()

@@ -89,7 +89,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import errno
 import io
 import json
 from collections.abc import Iterator, Sequence
@@ -101,6 +100,7 @@ from typing import Any
 import numpy as np
 
 from wobble_trainer import __version__
+from wobble_trainer.files import disk_problem
 from wobble_trainer.reports.data import (
     AngleJob,
     SessionBundle,
@@ -474,13 +474,7 @@ class ExportResult:
 
 def _disk_error(exc: OSError, where: Path) -> ExportError:
     """An :class:`ExportError` that says what went wrong writing to ``where``."""
-    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
-        return ExportError(f"the disk at {where} is full: free some space or use a bigger one")
-    if exc.errno == errno.EROFS:
-        return ExportError(f"{where} is read-only: check its write-protect switch")
-    if exc.errno in (errno.EACCES, errno.EPERM):
-        return ExportError(f"not allowed to write to {where}")
-    return ExportError(f"could not write to {where}: {exc.strerror or exc}")
+    return ExportError(disk_problem(exc, where))
 
 
 class ExportJob:

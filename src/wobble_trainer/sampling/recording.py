@@ -19,6 +19,7 @@ Lines starting with ``#`` after the data (end-of-recording stats) are metadata t
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import math
@@ -31,6 +32,7 @@ import numpy as np
 
 from wobble_trainer import __version__
 from wobble_trainer.clock import Clock
+from wobble_trainer.files import disk_problem
 from wobble_trainer.sampling.samples import SAMPLE_DTYPE, empty_samples
 
 FORMAT_NAME = "wobble-trainer recording"
@@ -81,16 +83,34 @@ def _format_row(row: np.void) -> str:
     )
 
 
+class RecordingWriteError(OSError):
+    """A recording could not be written (full or read-only disk); the message says what was kept.
+    """
+
+    def __init__(self, cause: OSError, message: str) -> None:
+        super().__init__(cause.errno, cause.strerror)
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
+
+
 class RecordingWriter:
-    """Writes a recording incrementally: metadata at the start, samples as they come."""
+    """Writes a recording incrementally: metadata at the start, samples as they come.
+
+    When the disk fills up (or turns read-only) the file is cut back to the last whole line that
+    reached the disk, so it stays a readable recording of the samples before the problem; a file
+    that got no sample at all is removed rather than left empty. :class:`RecordingWriteError`
+    then says which.
+    """
 
     def __init__(self, path: str | os.PathLike[str], metadata: dict[str, Any]) -> None:
         self.path = Path(path)
-        self._file: TextIO = open(  # noqa: SIM115 - kept open across write() calls, closed in close()
-            self.path, "w", encoding="utf-8", newline="\n"
-        )
         self.count = 0
         self._last_flush = 0.0
+        self._kept_bytes = 0
+        self._kept_count = 0
+        self._created = False
         header = {
             "format": FORMAT_NAME,
             "version": FORMAT_VERSION,
@@ -98,26 +118,73 @@ class RecordingWriter:
             "software": __version__,
             **metadata,
         }
-        for key, value in header.items():
-            self._file.write(f"# {key}: {json.dumps(value)}\n")
-        self._file.write(",".join(COLUMNS) + "\n")
+        try:
+            self._file: TextIO = open(  # noqa: SIM115 - kept open across write() calls, closed in close()
+                self.path, "w", encoding="utf-8", newline="\n"
+            )
+            self._created = True
+            for key, value in header.items():
+                self._file.write(f"# {key}: {json.dumps(value)}\n")
+            self._file.write(",".join(COLUMNS) + "\n")
+            self._flush(fsync=False)
+        except OSError as exc:
+            self._fail(exc)
+
+    def _flush(self, fsync: bool) -> None:
+        self._file.flush()
+        if fsync:
+            os.fsync(self._file.fileno())
+        self._kept_bytes = os.fstat(self._file.fileno()).st_size
+        self._kept_count = self.count
+
+    def _fail(self, exc: OSError) -> None:
+        """Cut the file back to what reached the disk whole (or remove it), then say so."""
+        file = getattr(self, "_file", None)
+        if file is not None:
+            with contextlib.suppress(OSError):
+                file.close()  # its buffer cannot be written either
+            if not file.closed:
+                with contextlib.suppress(OSError, ValueError):
+                    os.close(file.fileno())
+        problem = disk_problem(exc, self.path.parent)
+        kept = ""
+        if self._created:
+            try:
+                if self._kept_count == 0:
+                    self.path.unlink()
+                    kept = "nothing was recorded, and the empty file was removed"
+                else:
+                    os.truncate(self.path, self._kept_bytes)
+                    kept = f"the file keeps the first {self._kept_count} samples"
+            except OSError:
+                kept = "the file may be incomplete"
+        else:
+            kept = "nothing was recorded"
+        raise RecordingWriteError(
+            exc, f"Recording to {self.path} stopped: {problem}; {kept}."
+        ) from exc
 
     def write(self, samples: np.ndarray, now: float | None = None) -> None:
-        if len(samples):
-            self._file.write("\n".join(_format_row(row) for row in samples) + "\n")
-            self.count += len(samples)
-        if now is None or now - self._last_flush >= FLUSH_INTERVAL_S:
-            self._file.flush()
-            self._last_flush = now or 0.0
+        try:
+            if len(samples):
+                self._file.write("\n".join(_format_row(row) for row in samples) + "\n")
+                self.count += len(samples)
+            if now is None or now - self._last_flush >= FLUSH_INTERVAL_S:
+                self._flush(fsync=False)
+                self._last_flush = now or 0.0
+        except OSError as exc:
+            self._fail(exc)
 
     def close(self, trailer: dict[str, Any] | None = None) -> None:
         if self._file.closed:
             return
-        for key, value in (trailer or {}).items():
-            self._file.write(f"# {key}: {json.dumps(value)}\n")
-        self._file.flush()
-        os.fsync(self._file.fileno())
-        self._file.close()
+        try:
+            for key, value in (trailer or {}).items():
+                self._file.write(f"# {key}: {json.dumps(value)}\n")
+            self._flush(fsync=True)
+            self._file.close()
+        except OSError as exc:
+            self._fail(exc)
 
     def __enter__(self) -> RecordingWriter:
         return self
