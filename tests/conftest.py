@@ -146,7 +146,7 @@ class TinyDisk:
     def __call__(self, path, mode="r", **kwargs):
         import builtins
 
-        real = builtins.open(path, mode, **kwargs)
+        real = builtins.open(path, mode, **kwargs)  # noqa: SIM115 - closed by its _TinyFile
         if "w" not in mode:
             return real
         return _TinyFile(real, self)

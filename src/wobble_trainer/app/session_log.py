@@ -23,7 +23,6 @@ from wobble_trainer.storage import StorageError
 from wobble_trainer.tilt.calibration import to_json_dict
 from wobble_trainer.tilt.stream import ANGLE_DTYPE
 
-
 MAX_UNSAVED_TRIALS = 20
 """Trials kept in memory while the disk refuses them (a few MB each at 1 kHz); older ones go."""
 
