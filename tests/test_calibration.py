@@ -518,3 +518,11 @@ def test_save_creates_directory_and_uses_fsync(tmp_path: Path, monkeypatch) -> N
     monkeypatch.setattr(cal_mod.os, "fsync", lambda fd: (calls.append(fd), real(fd)))
     save(good_calibration(), tmp_path / "a" / "b" / "c.json")
     assert (tmp_path / "a" / "b" / "c.json").exists() and len(calls) >= 1
+
+
+def test_a_deeply_nested_file_is_damaged_not_a_crash(tmp_path: Path) -> None:
+    path = calibration_path(tmp_path, DEVICE)
+    path.write_text("[" * 100_000 + "]" * 100_000)
+    result = load(path, DEVICE)
+    assert not result.ok and result.calibration.uncalibrated
+    assert "nested far too deeply" in result.message

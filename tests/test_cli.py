@@ -207,3 +207,24 @@ def test_record_on_a_full_disk_exits_with_a_clear_message_and_no_empty_file(
     err = capsys.readouterr().err
     assert "wobble record: Recording to" in err and "is full" in err and "Traceback" not in err
     assert not out.exists()
+
+
+def test_run_starts_whatever_damaged_state_files_it_finds(state_dir, tmp_path, monkeypatch, capsys):
+    """Every state file damaged at once (issue 14, item 4): the app starts, says what it found
+    and uses the safe default for each; it must not boot-loop under systemd."""
+    nested = "[" * 100_000 + "]" * 100_000
+    state_dir.mkdir(parents=True)
+    (state_dir / "records.json").write_text(nested)
+    (state_dir / "calibration-mpu-6050_sim_0x68.json").write_text(nested)
+    (state_dir / "clinician-pin").write_text('{"hash": "$scrypt$x", "failures": Infinity}')
+    (state_dir / "wobble-trainer.sqlite3").mkdir()  # the database path is a directory
+    config = tmp_path / "config.toml"
+    config.write_text("a = " + "{x=" * 5000 + "1" + "}" * 5000)
+    monkeypatch.setenv("WOBBLE_CONFIG", str(config))
+    monkeypatch.setenv("WOBBLE_RUNTIME_DIR", str(tmp_path / "run"))
+    argv = ["run", "--sim", "--headless", "--kiosk", "--rate", "200", "--seconds", "2"]
+    assert cli.main(argv) == 0
+    err = capsys.readouterr().err
+    assert "nested far too deeply to be a configuration" in err
+    assert "is a directory" in err and "Sessions will not be saved" in err
+    assert (state_dir / "records.damaged").exists()

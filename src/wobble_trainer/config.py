@@ -96,6 +96,10 @@ def load_config(path: Path | None = None) -> ConfigResult:
         return ConfigResult(Config(), f"Config {path}: not valid TOML ({exc}); using defaults.")
     except (OSError, UnicodeDecodeError) as exc:
         return ConfigResult(Config(), f"Config {path}: cannot be read ({exc}); using defaults.")
+    except RecursionError:
+        return ConfigResult(
+            Config(), f"Config {path}: nested far too deeply to be a configuration; using defaults."
+        )
     except (ValueError, TypeError) as exc:
         return ConfigResult(Config(), f"Config {path}: {exc}; using defaults. Fix that value.")
     config.path = path
