@@ -2,6 +2,7 @@
 
 import json
 
+import numpy as np
 import pytest
 
 from wobble_trainer import cli
@@ -228,3 +229,37 @@ def test_run_starts_whatever_damaged_state_files_it_finds(state_dir, tmp_path, m
     assert "nested far too deeply to be a configuration" in err
     assert "is a directory" in err and "Sessions will not be saved" in err
     assert (state_dir / "records.damaged").exists()
+
+
+@pytest.mark.parametrize(
+    ("argv", "words"),
+    [
+        (["metrics", "{rec}", "--skip", "nan"], "--skip: 'nan' is not usable"),
+        (["metrics", "{rec}", "--skip", "1e300"], "--skip: '1e300' is not usable"),
+        (["metrics", "{rec}", "--skip", "100"], "--skip 100: the recording"),
+        (["record", "--sim", "--seconds", "1", "--out", "x", "--rate", "nan"], "--rate: 'nan'"),
+        (["record", "--sim", "--seconds", "1", "--out", "x", "--rate", "inf"], "--rate: 'inf'"),
+        (["run", "--sim", "--rate", "1e9"], "--rate: '1e9' is not usable"),
+        (["run", "--replay", "{bad}", "--headless"], "bad.csv, line 4: ax = 1e+308"),
+        (["metrics", "{bad}"], "bad.csv, line 4: ax = 1e+308"),
+    ],
+)
+def test_malformed_input_is_a_clear_error_with_exit_code_2(tmp_path, capsys, argv, words):
+    from wobble_trainer.sampling.recording import write_recording
+    from wobble_trainer.sampling.samples import make_samples
+
+    rec = tmp_path / "rec.csv"
+    t = np.arange(200) / 100.0
+    write_recording(rec, make_samples(t, np.tile([0, 0, 9.81], (200, 1)), np.zeros((200, 3))),
+                    {"config": {"odr_hz": 100.0}})  # fmt: skip
+    bad = tmp_path / "bad.csv"
+    bad.write_text('# format: "wobble-trainer recording"\n# version: 1\n'
+                   "t,ax,ay,az,gx,gy,gz,true_pitch,true_roll,gap_before\n"
+                   "1.0,1e308,0,9.81,0,0,0,,,0\n")  # fmt: skip
+    argv = [a.format(rec=rec, bad=bad) for a in argv]
+    try:
+        code = cli.main(argv)
+    except SystemExit as exc:  # argparse
+        code = exc.code
+    assert code == 2
+    assert words in capsys.readouterr().err

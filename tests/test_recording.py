@@ -173,3 +173,70 @@ def test_a_full_disk_leaves_no_empty_recording(tmp_path, monkeypatch):
     with pytest.raises(RecordingWriteError, match="nothing was recorded"):
         writer.write(some_samples(50))
     assert not path.exists()
+
+
+def _file(tmp_path, meta_lines, rows):
+    path = tmp_path / "bad.csv"
+    head = ['# format: "wobble-trainer recording"', "# version: 1", *meta_lines, ",".join(COLUMNS)]
+    path.write_text("\n".join(head + rows) + "\n")
+    return path
+
+
+GOOD_ROW = "1.0,0,0,9.81,0,0,0,,,0"
+
+
+@pytest.mark.parametrize(
+    ("meta", "row", "words", "line"),
+    [
+        ([], "1.0,1e308,0,9.81,0,0,0,,,0", "ax = 1e+308 is out of range", 4),
+        ([], "1.0,0,0,9.81,0,-1e300,0,,,0", "gy = -1e+300 is out of range", 4),
+        ([], "1e300,0,0,9.81,0,0,0,,,0", "t = 1e+300 is out of range", 4),
+        ([], "1.0,0,0,9.81,0,0,0,,,-1", "gap_before cannot be negative", 4),
+        (["# config: [1, 2]"], GOOD_ROW, "'config' must be an object, not list", 3),
+        (['# config: "fast"'], GOOD_ROW, "'config' must be an object, not str", 3),
+        (['# config: {"odr_hz": 0}'], GOOD_ROW, "'odr_hz' must be a rate", 3),
+        (['# config: {"odr_hz": -5}'], GOOD_ROW, "'odr_hz' must be a rate", 3),
+        (['# config: {"odr_hz": "fast"}'], GOOD_ROW, "'odr_hz' must be a rate", 3),
+        (['# config: {"odr_hz": 1e9}'], GOOD_ROW, "'odr_hz' must be a rate", 3),
+        (['# config: {"odr_hz": NaN}'], GOOD_ROW, "'odr_hz' must be a rate", 3),
+        (["# config: " + "[" * 100_000 + "]" * 100_000], GOOD_ROW, "nested far too deeply", 3),
+    ],
+)
+def test_malformed_recordings_name_the_line(tmp_path, meta, row, words, line):
+    path = _file(tmp_path, meta, [row])
+    with pytest.raises(RecordingError) as caught:
+        read_recording(path)
+    assert words in str(caught.value) and f"{path}, line {line}:" in str(caught.value)
+
+
+def test_a_file_beyond_the_limit_is_refused_before_reading(tmp_path, monkeypatch):
+    from wobble_trainer.sampling import recording
+
+    path = tmp_path / "sparse.csv"
+    with path.open("wb") as f:  # 2 GB, sparse: takes no disk
+        f.truncate(2_000_000_000)
+    with pytest.raises(RecordingError, match=r"2000 MB; recordings of up to 250 MB"):
+        read_recording(path)
+    monkeypatch.setattr(recording, "MAX_RECORDING_SAMPLES", 100)
+    write_recording(tmp_path / "long.csv", some_samples(101), {})
+    with pytest.raises(RecordingError, match="more than 100 samples"):
+        read_recording(tmp_path / "long.csv")
+
+
+def test_a_long_recording_is_read_chunk_by_chunk(tmp_path, monkeypatch):
+    from wobble_trainer.sampling import recording
+
+    samples = some_samples(5000)
+    write_recording(tmp_path / "long.csv", samples, {})
+    blocks = []
+    real = recording._samples_of
+
+    def spy(rows):
+        blocks.append(len(rows))
+        return real(rows)
+
+    monkeypatch.setattr(recording, "READ_CHUNK", 512)
+    monkeypatch.setattr(recording, "_samples_of", spy)
+    back = read_recording(tmp_path / "long.csv")
+    assert max(blocks) == 512 and sum(blocks) == 5000  # never more than a chunk of rows as text
+    np.testing.assert_allclose(back.samples["t"], samples["t"], atol=1e-6)

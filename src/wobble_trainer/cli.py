@@ -12,7 +12,7 @@ import sys
 import time
 from collections.abc import Sequence
 
-from wobble_trainer import __version__
+from wobble_trainer import __version__, options
 from wobble_trainer.hardware.imu import ImuSettings
 from wobble_trainer.units import DEG as DEG_
 
@@ -28,10 +28,12 @@ def _add_source_arguments(parser: argparse.ArgumentParser) -> None:
         "LSM6DS3TR-C, LSM6DSO, LSM6DSOX)",
     )
     parser.add_argument("--bus", type=int, default=None, help="I2C bus number (default: probe)")
-    parser.add_argument("--rate", type=float, default=1000.0, help="IMU data rate, Hz (1000)")
+    parser.add_argument(
+        "--rate", type=options.rate_hz, default=1000.0, help="IMU data rate, Hz (1000)"
+    )
     parser.add_argument("--seed", type=int, default=1, help="simulator random seed (1)")
     parser.add_argument(
-        "--skill", type=float, default=0.6, help="simulated person's skill 0..1 (0.6)"
+        "--skill", type=options.fraction, default=0.6, help="simulated person's skill 0..1 (0.6)"
     )
 
 
@@ -230,8 +232,16 @@ def cmd_metrics(args: argparse.Namespace) -> int:
     if len(recording.samples) < 2:
         print(f"{args.file}: too few samples to measure.", file=sys.stderr)
         return 2
-    angles = angles_for_samples(recording.samples, recording.rate_hz, calibration)
+    duration = float(recording.samples["t"][-1] - recording.samples["t"][0])
     start = int(args.skip * recording.rate_hz)
+    if len(recording.samples) - start < 2:
+        print(
+            f"--skip {args.skip:g}: the recording {args.file} lasts only {duration:.1f} s; "
+            "skip less.",
+            file=sys.stderr,
+        )
+        return 2
+    angles = angles_for_samples(recording.samples, recording.rate_hz, calibration)
     result = metrics.compute(
         angles["pitch"][start:] / DEG_,
         angles["roll"][start:] / DEG_,
@@ -376,7 +386,7 @@ def build_parser() -> argparse.ArgumentParser:
     detect.set_defaults(func=cmd_detect)
 
     record = sub.add_parser("record", help="record every raw sample to a CSV file")
-    record.add_argument("--seconds", type=float, required=True)
+    record.add_argument("--seconds", type=options.seconds, required=True)
     record.add_argument("--out", required=True, help="CSV file to write")
     _add_source_arguments(record)
     record.set_defaults(func=cmd_record)
@@ -387,7 +397,7 @@ def build_parser() -> argparse.ArgumentParser:
     met.add_argument("--calibration", help="calibration file to use instead of the recording's")
     met.add_argument(
         "--skip",
-        type=float,
+        type=options.seconds,
         default=1.0,
         help="seconds at the start left out while the estimator settles (1)",
     )
@@ -397,8 +407,10 @@ def build_parser() -> argparse.ArgumentParser:
         "tilt", help="print the live board angles (pitch > 0 toes down, roll > 0 right down)"
     )
     _add_source_arguments(tilt)
-    tilt.add_argument("--seconds", type=float, default=10.0, help="how long (10 s)")
-    tilt.add_argument("--interval", type=float, default=0.2, help="print every (0.2 s)")
+    tilt.add_argument("--seconds", type=options.seconds, default=10.0, help="how long (10 s)")
+    tilt.add_argument(
+        "--interval", type=options.seconds, default=0.2, help="print every (0.2 s)"
+    )
     tilt.set_defaults(func=cmd_tilt)
 
     calibrate = sub.add_parser(

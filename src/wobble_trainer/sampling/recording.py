@@ -42,6 +42,23 @@ FLUSH_INTERVAL_S = 1.0
 """Data is flushed to the OS at least this often, so a crash loses at most about a second."""
 
 
+MAX_RECORDING_BYTES = 250_000_000
+"""Larger files are refused before reading (about 40 minutes at 1 kHz)."""
+
+MAX_RECORDING_SAMPLES = 3_000_000
+"""Samples read from one file at most (50 minutes at 1 kHz, 240 MB in memory): whatever the
+file's line lengths, reading it stays within the memory of a small Pi."""
+
+READ_CHUNK = 65_536
+"""Lines parsed into one numpy block at a time (reading streams through the file)."""
+
+MAX_ABS_VALUE = {"t": 1e10, "acc": 2000.0, "gyr": 200.0, "truth": 10.0, "gap": 1e6}
+"""Bounds far beyond any chip's full scale (16 g = 157 m/s², 2000 °/s = 35 rad/s): a value past
+them is damage (e.g. 1e308), which would only break the maths later."""
+
+MAX_ODR_HZ = 10_000.0
+
+
 class RecordingError(ValueError):
     """A recording file cannot be read; the message names the file and line."""
 
@@ -202,16 +219,38 @@ def write_recording(
 
 
 def read_recording(path: str | os.PathLike[str]) -> Recording:
-    """Read a recording; a malformed file raises :class:`RecordingError` naming the line."""
+    """Read a recording, streaming through the file; a malformed file raises
+    :class:`RecordingError` naming the line, a file beyond :data:`MAX_RECORDING_BYTES` or
+    :data:`MAX_RECORDING_SAMPLES` is refused with the limit."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        size = path.stat().st_size
     except FileNotFoundError:
         raise RecordingError(f"{path}: no such recording file") from None
+    except OSError as exc:
+        raise RecordingError(f"{path}: cannot be read ({exc.strerror or exc})") from None
+    if size > MAX_RECORDING_BYTES:
+        raise RecordingError(
+            f"{path}: the file is {size / 1e6:.0f} MB; recordings of up to "
+            f"{MAX_RECORDING_BYTES / 1e6:.0f} MB can be read (cut it into parts)"
+        )
+    try:
+        with path.open(encoding="utf-8") as lines:
+            return _parse(path, lines)
     except UnicodeDecodeError as exc:
         raise RecordingError(f"{path}: not a text file ({exc.reason})") from None
+    except IsADirectoryError:
+        raise RecordingError(f"{path}: is a directory, not a recording") from None
+    except OSError as exc:
+        raise RecordingError(f"{path}: cannot be read ({exc.strerror or exc})") from None
+
+
+def _parse(path: Path, lines: Any) -> Recording:
     metadata: dict[str, Any] = {}
+    meta_lines: dict[str, int] = {}
+    blocks: list[np.ndarray] = []
     rows: list[tuple[float, ...]] = []
+    count = 0
     header_seen = False
     previous_t = -math.inf
 
@@ -222,7 +261,7 @@ def read_recording(path: str | os.PathLike[str]) -> Recording:
             f"'{','.join(COLUMNS)}', then one sample per line."
         )
 
-    for line_no, raw in enumerate(text.splitlines(), start=1):
+    for line_no, raw in enumerate(lines, start=1):
         line = raw.strip()
         if not line:
             continue
@@ -234,6 +273,9 @@ def read_recording(path: str | os.PathLike[str]) -> Recording:
                 metadata[key.strip()] = json.loads(value)
             except json.JSONDecodeError as exc:
                 raise fail(line_no, f"metadata value is not valid JSON ({exc.msg})") from None
+            except RecursionError:
+                raise fail(line_no, "metadata value is nested far too deeply") from None
+            meta_lines[key.strip()] = line_no
             continue
         if not header_seen:
             if tuple(c.strip() for c in line.split(",")) != COLUMNS:
@@ -247,28 +289,79 @@ def read_recording(path: str | os.PathLike[str]) -> Recording:
                     f"recording format version {version!r} is not supported "
                     f"(this software reads version {FORMAT_VERSION}; update wobble-trainer)",
                 )
+            _check_config(metadata, meta_lines, fail)
             header_seen = True
             continue
-        cells = line.split(",")
-        if len(cells) != len(COLUMNS):
-            raise fail(
-                line_no, f"expected {len(COLUMNS)} comma-separated values, found {len(cells)}"
-            )
-        try:
-            values = tuple(float(c) if c.strip() else math.nan for c in cells)
-        except ValueError:
-            bad = next(c for c in cells if not _is_number(c))
-            raise fail(line_no, f"{bad!r} is not a number") from None
-        if any(math.isnan(v) or math.isinf(v) for v in values[:7]):
-            raise fail(line_no, "t, ax..gz must all be finite numbers")
+        values = _parse_row(line, line_no, fail)
         if values[0] <= previous_t:
             raise fail(line_no, f"time {values[0]} does not increase (previous {previous_t})")
         previous_t = values[0]
         rows.append(values)
+        count += 1
+        if count > MAX_RECORDING_SAMPLES:
+            raise fail(
+                line_no,
+                f"more than {MAX_RECORDING_SAMPLES} samples, the most one recording may hold "
+                "(cut it into parts)",
+            )
+        if len(rows) == READ_CHUNK:
+            blocks.append(_samples_of(rows))
+            rows = []
     if not header_seen:
         raise RecordingError(
             f"{path}: no header line found; this is not a wobble-trainer recording"
         )
+    blocks.append(_samples_of(rows))
+    samples = blocks[0] if len(blocks) == 1 else np.concatenate(blocks)
+    return Recording(metadata, samples)
+
+
+def _check_config(metadata: dict[str, Any], meta_lines: dict[str, int], fail: Any) -> None:
+    """``config`` must be an object and its ``odr_hz`` a usable rate."""
+    if "config" not in metadata or metadata["config"] is None:
+        return
+    line = meta_lines.get("config", 0)
+    config = metadata["config"]
+    if not isinstance(config, dict):
+        raise fail(line, f"'config' must be an object, not {type(config).__name__}")
+    if "odr_hz" in config:
+        odr = config["odr_hz"]
+        if (
+            not isinstance(odr, int | float)
+            or isinstance(odr, bool)
+            or not math.isfinite(odr)
+            or not 0 < odr <= MAX_ODR_HZ
+        ):
+            raise fail(line, f"'odr_hz' must be a rate in Hz, 0-{MAX_ODR_HZ:.0f}, not {odr!r}")
+
+
+def _parse_row(line: str, line_no: int, fail: Any) -> tuple[float, ...]:
+    cells = line.split(",")
+    if len(cells) != len(COLUMNS):
+        raise fail(line_no, f"expected {len(COLUMNS)} comma-separated values, found {len(cells)}")
+    try:
+        values = tuple(float(c) if c.strip() else math.nan for c in cells)
+    except ValueError:
+        bad = next(c for c in cells if not _is_number(c))
+        raise fail(line_no, f"{bad!r} is not a number") from None
+    if any(math.isnan(v) or math.isinf(v) for v in values[:7]):
+        raise fail(line_no, "t, ax..gz must all be finite numbers")
+    limits = (
+        [MAX_ABS_VALUE["t"]]
+        + [MAX_ABS_VALUE["acc"]] * 3
+        + [MAX_ABS_VALUE["gyr"]] * 3
+        + [MAX_ABS_VALUE["truth"]] * 2
+        + [MAX_ABS_VALUE["gap"]]
+    )
+    for name, value, limit in zip(COLUMNS, values, limits, strict=True):
+        if abs(value) > limit:  # NaN compares False: an empty truth or gap cell is fine
+            raise fail(line_no, f"{name} = {value:g} is out of range (at most ±{limit:g})")
+    if values[9] < 0:
+        raise fail(line_no, "gap_before cannot be negative")
+    return values
+
+
+def _samples_of(rows: list[tuple[float, ...]]) -> np.ndarray:
     data = np.array(rows, dtype=float).reshape(-1, len(COLUMNS))
     samples = np.zeros(len(data), dtype=SAMPLE_DTYPE)
     samples["t"] = data[:, 0]
@@ -277,7 +370,7 @@ def read_recording(path: str | os.PathLike[str]) -> Recording:
     samples["true_pitch"] = data[:, 7]
     samples["true_roll"] = data[:, 8]
     samples["gap_before"] = np.nan_to_num(data[:, 9])
-    return Recording(metadata, samples)
+    return samples
 
 
 def _is_number(cell: str) -> bool:
