@@ -221,33 +221,53 @@ def calibration_for_recording(recording, calibration_file: str | None):
 
 
 def cmd_metrics(args: argparse.Namespace) -> int:
-    from wobble_trainer import metrics
-    from wobble_trainer.sampling.recording import read_recording
-    from wobble_trainer.tilt.stream import angles_for_samples
+    """Balance metrics of a recording, streaming through it: only pitch and roll are kept
+    (16 bytes a sample), so memory stays bounded however long the file is (bench memory)."""
+    import numpy as np
 
-    recording = read_recording(args.file)
-    calibration, warning = calibration_for_recording(recording, args.calibration)
-    if warning:
-        print(warning, file=sys.stderr)
-    if len(recording.samples) < 2:
+    from wobble_trainer import metrics
+    from wobble_trainer.sampling.recording import RecordingReader
+    from wobble_trainer.tilt.stream import TiltStream
+
+    with RecordingReader(args.file) as recording:
+        calibration, warning = calibration_for_recording(recording, args.calibration)
+        if warning:
+            print(warning, file=sys.stderr)
+        stream = None
+        rate = recording.rate_hz
+        pitch: list[np.ndarray] = []
+        roll: list[np.ndarray] = []
+        first_t = last_t = 0.0
+        for block in recording.blocks():
+            if not len(block):
+                continue
+            if stream is None:
+                first_t = float(block["t"][0])
+                if rate is None:  # no stated rate: the first block's spacing
+                    t = block["t"]
+                    rate = (len(t) - 1) / float(t[-1] - t[0]) if len(t) > 1 else 0.0
+                stream = TiltStream(None, rate, calibration)
+            last_t = float(block["t"][-1])
+            angles = stream.process(block)
+            pitch.append(np.degrees(angles["pitch"]))
+            roll.append(np.degrees(angles["roll"]))
+    count = sum(len(p) for p in pitch)
+    if count < 2 or not rate:
         print(f"{args.file}: too few samples to measure.", file=sys.stderr)
         return 2
-    duration = float(recording.samples["t"][-1] - recording.samples["t"][0])
-    start = int(args.skip * recording.rate_hz)
-    if len(recording.samples) - start < 2:
+    start = int(args.skip * rate)
+    if count - start < 2:
         print(
-            f"--skip {args.skip:g}: the recording {args.file} lasts only {duration:.1f} s; "
-            "skip less.",
+            f"--skip {args.skip:g}: the recording {args.file} lasts only "
+            f"{last_t - first_t:.1f} s; skip less.",
             file=sys.stderr,
         )
         return 2
-    angles = angles_for_samples(recording.samples, recording.rate_hz, calibration)
-    result = metrics.compute(
-        angles["pitch"][start:] / DEG_,
-        angles["roll"][start:] / DEG_,
-        recording.rate_hz,
-        calibration.edge_angles,
-    )
+    pitch_deg = np.concatenate(pitch)[start:]
+    pitch.clear()
+    roll_deg = np.concatenate(roll)[start:]
+    roll.clear()
+    result = metrics.compute(pitch_deg, roll_deg, rate, calibration.edge_angles)
     if args.json:
         print(json.dumps(result, indent=2))
     else:
@@ -446,6 +466,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     bench = sub.add_parser("bench", help="benchmarks (speed and accuracy targets)")
     bench_sub = bench.add_subparsers(dest="bench", metavar="BENCH", required=True)
+    from wobble_trainer.bench import memory as bench_memory
     from wobble_trainer.bench import render as bench_render
     from wobble_trainer.bench import sampler as bench_sampler
     from wobble_trainer.bench import tilt as bench_tilt
@@ -454,6 +475,7 @@ def build_parser() -> argparse.ArgumentParser:
         ("sampler", bench_sampler, "sampler beside a busy 60 fps render loop"),
         ("tilt", bench_tilt, "tilt accuracy on real recordings and speed per sample"),
         ("render", bench_render, "frame time per scene and sample-to-screen latency"),
+        ("memory", bench_memory, "peak memory of `wobble metrics` on the longest recordings"),
     ):
         p = bench_sub.add_parser(name, help=text)
         module.add_arguments(p)

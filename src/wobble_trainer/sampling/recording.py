@@ -24,6 +24,7 @@ import datetime as dt
 import json
 import math
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
@@ -49,7 +50,7 @@ MAX_RECORDING_SAMPLES = 3_000_000
 """Samples read from one file at most (50 minutes at 1 kHz, 240 MB in memory): whatever the
 file's line lengths, reading it stays within the memory of a small Pi."""
 
-READ_CHUNK = 65_536
+READ_CHUNK = 8192
 """Lines parsed into one numpy block at a time (reading streams through the file)."""
 
 MAX_ABS_VALUE = {"t": 1e10, "acc": 2000.0, "gyr": 200.0, "truth": 10.0, "gap": 1e6}
@@ -219,101 +220,150 @@ def write_recording(
 
 
 def read_recording(path: str | os.PathLike[str]) -> Recording:
-    """Read a recording, streaming through the file; a malformed file raises
-    :class:`RecordingError` naming the line, a file beyond :data:`MAX_RECORDING_BYTES` or
-    :data:`MAX_RECORDING_SAMPLES` is refused with the limit."""
-    path = Path(path)
-    try:
-        size = path.stat().st_size
-    except FileNotFoundError:
-        raise RecordingError(f"{path}: no such recording file") from None
-    except OSError as exc:
-        raise RecordingError(f"{path}: cannot be read ({exc.strerror or exc})") from None
-    if size > MAX_RECORDING_BYTES:
-        raise RecordingError(
-            f"{path}: the file is {size / 1e6:.0f} MB; recordings of up to "
-            f"{MAX_RECORDING_BYTES / 1e6:.0f} MB can be read (cut it into parts)"
-        )
-    try:
-        with path.open(encoding="utf-8") as lines:
-            return _parse(path, lines)
-    except UnicodeDecodeError as exc:
-        raise RecordingError(f"{path}: not a text file ({exc.reason})") from None
-    except IsADirectoryError:
-        raise RecordingError(f"{path}: is a directory, not a recording") from None
-    except OSError as exc:
-        raise RecordingError(f"{path}: cannot be read ({exc.strerror or exc})") from None
+    """Read a whole recording; a malformed file raises :class:`RecordingError` naming the line,
+    a file beyond :data:`MAX_RECORDING_BYTES` or :data:`MAX_RECORDING_SAMPLES` is refused with
+    the limit. (To keep less in memory, go through :class:`RecordingReader` block by block.)"""
+    with RecordingReader(path) as reader:
+        blocks = list(reader.blocks())
+        samples = blocks[0] if len(blocks) == 1 else np.concatenate(blocks)
+        return Recording(reader.metadata, samples)
 
 
-def _parse(path: Path, lines: Any) -> Recording:
-    metadata: dict[str, Any] = {}
-    meta_lines: dict[str, int] = {}
-    blocks: list[np.ndarray] = []
-    rows: list[tuple[float, ...]] = []
-    count = 0
-    header_seen = False
-    previous_t = -math.inf
+class RecordingReader:
+    """Streams through a recording: :attr:`metadata` once opened (the header lines), then
+    :meth:`blocks` yields the samples :data:`READ_CHUNK` at a time, so memory does not grow with
+    the file. Trailing ``#`` lines are added to :attr:`metadata` as they are read."""
 
-    def fail(line_no: int, problem: str) -> RecordingError:
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = Path(path)
+        try:
+            size = self.path.stat().st_size
+        except FileNotFoundError:
+            raise RecordingError(f"{self.path}: no such recording file") from None
+        except OSError as exc:
+            raise RecordingError(f"{self.path}: cannot be read ({exc.strerror or exc})") from None
+        if size > MAX_RECORDING_BYTES:
+            raise RecordingError(
+                f"{self.path}: the file is {size / 1e6:.0f} MB; recordings of up to "
+                f"{MAX_RECORDING_BYTES / 1e6:.0f} MB can be read (cut it into parts)"
+            )
+        self.metadata: dict[str, Any] = {}
+        self._meta_lines: dict[str, int] = {}
+        self.count = 0
+        with self._reading():
+            self._file: TextIO = self.path.open(encoding="utf-8")  # noqa: SIM115 - closed in close()
+        self._lines = enumerate(self._file, start=1)
+        try:
+            with self._reading():
+                self._read_header()
+        except BaseException:
+            self._file.close()
+            raise
+
+    @contextlib.contextmanager
+    def _reading(self) -> Iterator[None]:
+        try:
+            yield
+        except UnicodeDecodeError as exc:
+            raise RecordingError(f"{self.path}: not a text file ({exc.reason})") from None
+        except IsADirectoryError:
+            raise RecordingError(f"{self.path}: is a directory, not a recording") from None
+        except OSError as exc:
+            raise RecordingError(f"{self.path}: cannot be read ({exc.strerror or exc})") from None
+
+    @property
+    def rate_hz(self) -> float | None:
+        """The data rate the metadata states (None when it states none)."""
+        config = self.metadata.get("config") or {}
+        return float(config["odr_hz"]) if "odr_hz" in config else None
+
+    def _fail(self, line_no: int, problem: str) -> RecordingError:
         return RecordingError(
-            f"{path}, line {line_no}: {problem}. "
+            f"{self.path}, line {line_no}: {problem}. "
             "A recording starts with '# key: value' lines, then the header "
             f"'{','.join(COLUMNS)}', then one sample per line."
         )
 
-    for line_no, raw in enumerate(lines, start=1):
-        line = raw.strip()
-        if not line:
-            continue
-        if line.startswith("#"):
-            key, sep, value = line[1:].partition(":")
-            if not sep:
-                raise fail(line_no, "a metadata line needs 'key: value'")
-            try:
-                metadata[key.strip()] = json.loads(value)
-            except json.JSONDecodeError as exc:
-                raise fail(line_no, f"metadata value is not valid JSON ({exc.msg})") from None
-            except RecursionError:
-                raise fail(line_no, "metadata value is nested far too deeply") from None
-            meta_lines[key.strip()] = line_no
-            continue
-        if not header_seen:
+    def _metadata_line(self, line_no: int, line: str) -> None:
+        key, sep, value = line[1:].partition(":")
+        if not sep:
+            raise self._fail(line_no, "a metadata line needs 'key: value'")
+        try:
+            self.metadata[key.strip()] = json.loads(value)
+        except json.JSONDecodeError as exc:
+            raise self._fail(line_no, f"metadata value is not valid JSON ({exc.msg})") from None
+        except RecursionError:
+            raise self._fail(line_no, "metadata value is nested far too deeply") from None
+        self._meta_lines[key.strip()] = line_no
+
+    def _read_header(self) -> None:
+        for line_no, raw in self._lines:
+            line = raw.strip()
+            if not line:
+                continue
+            if line.startswith("#"):
+                self._metadata_line(line_no, line)
+                continue
             if tuple(c.strip() for c in line.split(",")) != COLUMNS:
-                raise fail(line_no, f"expected the header line, found {line[:60]!r}")
-            if metadata.get("format") != FORMAT_NAME:
-                raise fail(line_no, "the '# format' metadata line is missing or wrong")
-            version = metadata.get("version")
+                raise self._fail(line_no, f"expected the header line, found {line[:60]!r}")
+            if self.metadata.get("format") != FORMAT_NAME:
+                raise self._fail(line_no, "the '# format' metadata line is missing or wrong")
+            version = self.metadata.get("version")
             if version != FORMAT_VERSION:
-                raise fail(
+                raise self._fail(
                     line_no,
                     f"recording format version {version!r} is not supported "
                     f"(this software reads version {FORMAT_VERSION}; update wobble-trainer)",
                 )
-            _check_config(metadata, meta_lines, fail)
-            header_seen = True
-            continue
-        values = _parse_row(line, line_no, fail)
-        if values[0] <= previous_t:
-            raise fail(line_no, f"time {values[0]} does not increase (previous {previous_t})")
-        previous_t = values[0]
-        rows.append(values)
-        count += 1
-        if count > MAX_RECORDING_SAMPLES:
-            raise fail(
-                line_no,
-                f"more than {MAX_RECORDING_SAMPLES} samples, the most one recording may hold "
-                "(cut it into parts)",
-            )
-        if len(rows) == READ_CHUNK:
-            blocks.append(_samples_of(rows))
-            rows = []
-    if not header_seen:
+            _check_config(self.metadata, self._meta_lines, self._fail)
+            return
         raise RecordingError(
-            f"{path}: no header line found; this is not a wobble-trainer recording"
+            f"{self.path}: no header line found; this is not a wobble-trainer recording"
         )
-    blocks.append(_samples_of(rows))
-    samples = blocks[0] if len(blocks) == 1 else np.concatenate(blocks)
-    return Recording(metadata, samples)
+
+    def blocks(self) -> Iterator[np.ndarray]:
+        """The samples (:data:`SAMPLE_DTYPE` blocks of at most :data:`READ_CHUNK` rows); at
+        least one block, perhaps empty."""
+        rows: list[tuple[float, ...]] = []
+        previous_t = -math.inf
+        yielded = False
+        with self._reading():
+            for line_no, raw in self._lines:
+                line = raw.strip()
+                if not line:
+                    continue
+                if line.startswith("#"):
+                    self._metadata_line(line_no, line)
+                    continue
+                values = _parse_row(line, line_no, self._fail)
+                if values[0] <= previous_t:
+                    raise self._fail(
+                        line_no, f"time {values[0]} does not increase (previous {previous_t})"
+                    )
+                previous_t = values[0]
+                rows.append(values)
+                self.count += 1
+                if self.count > MAX_RECORDING_SAMPLES:
+                    raise self._fail(
+                        line_no,
+                        f"more than {MAX_RECORDING_SAMPLES} samples, the most one recording may "
+                        "hold (cut it into parts)",
+                    )
+                if len(rows) == READ_CHUNK:
+                    yield _samples_of(rows)
+                    yielded = True
+                    rows = []
+        if rows or not yielded:
+            yield _samples_of(rows)
+
+    def close(self) -> None:
+        self._file.close()
+
+    def __enter__(self) -> RecordingReader:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
 
 
 def _check_config(metadata: dict[str, Any], meta_lines: dict[str, int], fail: Any) -> None:
