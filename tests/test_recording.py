@@ -215,7 +215,7 @@ def test_a_file_beyond_the_limit_is_refused_before_reading(tmp_path, monkeypatch
     path = tmp_path / "sparse.csv"
     with path.open("wb") as f:  # 2 GB, sparse: takes no disk
         f.truncate(2_000_000_000)
-    with pytest.raises(RecordingError, match=r"2000 MB; recordings of up to 250 MB"):
+    with pytest.raises(RecordingError, match=r"2000 MB; recordings of up to 100 MB"):
         read_recording(path)
     monkeypatch.setattr(recording, "MAX_RECORDING_SAMPLES", 100)
     write_recording(tmp_path / "long.csv", some_samples(101), {})

@@ -43,12 +43,13 @@ FLUSH_INTERVAL_S = 1.0
 """Data is flushed to the OS at least this often, so a crash loses at most about a second."""
 
 
-MAX_RECORDING_BYTES = 250_000_000
-"""Larger files are refused before reading (about 40 minutes at 1 kHz)."""
+MAX_RECORDING_BYTES = 100_000_000
+"""Larger files are refused before reading (a 1 kHz recording of 16 minutes is 75 MB)."""
 
-MAX_RECORDING_SAMPLES = 3_000_000
-"""Samples read from one file at most (50 minutes at 1 kHz, 240 MB in memory): whatever the
-file's line lengths, reading it stays within the memory of a small Pi."""
+MAX_RECORDING_SAMPLES = 1_000_000
+"""Samples read from one file at most (16 minutes at 1 kHz), whatever its line lengths. Set by
+measurement: ``wobble metrics`` keeps about 150 bytes a sample in :func:`metrics.compute`, and
+stays under 300 MB at this limit (``wobble bench memory``)."""
 
 READ_CHUNK = 8192
 """Lines parsed into one numpy block at a time (reading streams through the file)."""
