@@ -102,3 +102,20 @@ def test_a_touch_away_from_buttons_steers_the_simulated_person(shell, monkeypatc
     pygame.event.post(pygame.event.Event(pygame.MOUSEBUTTONUP, button=1, pos=(700, 100)))
     app.handle_events()
     assert not app.manual.active
+
+
+def test_a_warning_is_shown_over_every_screen_for_a_while(shell):
+    from wobble_trainer.app.shell import NOTICE_S
+
+    app, _, _ = shell
+    app.angles = app.feed.poll()
+    app.app.warn("Could not save records.json: the disk at /x is full.")
+    app.render()
+    assert app.notice_left == NOTICE_S
+    for _ in range(round(NOTICE_S / 0.1) + 1):
+        app.step_logic(0.1)  # logic time: it waits out a stalled loop
+        app.render()
+    assert app.notice_left == 0.0
+    app.app.warn("Could not save records.json: the disk at /x is full.")  # said again: shown
+    app.render()
+    assert app.notice_left == NOTICE_S
