@@ -225,3 +225,61 @@ def fhir_server():
     server = FhirTestServer().start()
     yield server
     server.stop()
+
+
+def fill_database(db, full: bool = True) -> None:
+    """Make SQLite's file unable to grow (a full disk, as SQLite sees it: SQLITE_FULL), or let
+    it grow again. Deterministic, and the real error path."""
+    pages = db.query("PRAGMA page_count")[0][0]
+    db.query(f"PRAGMA max_page_count = {pages if full else 1_000_000_000}")
+
+
+class TinyDisk:
+    """A stand-in for ``open`` whose files live on a disk with ``free`` bytes left: writes that
+    do not fit fail at flush with ENOSPC (or EROFS for a disk gone read-only), after the part
+    that fits reached the file, as on a real disk."""
+
+    def __init__(self, free: int, code: int = 28) -> None:
+        self.free = free
+        self.code = code
+
+    def __call__(self, path, mode="r", **kwargs):
+        import builtins
+
+        real = builtins.open(path, mode, **kwargs)  # noqa: SIM115 - closed by its _TinyFile
+        if "w" not in mode:
+            return real
+        return _TinyFile(real, self)
+
+
+class _TinyFile:
+    def __init__(self, real, disk: TinyDisk) -> None:
+        self._real = real
+        self._disk = disk
+        self._pending = ""
+
+    def write(self, text: str) -> int:
+        self._pending += text
+        return len(text)
+
+    def flush(self) -> None:
+        data, self._pending = self._pending, ""
+        fits = data[: max(0, self._disk.free)]
+        self._real.write(fits)
+        self._real.flush()
+        self._disk.free -= len(fits)
+        if len(fits) < len(data):
+            raise OSError(self._disk.code, os.strerror(self._disk.code))
+
+    def fileno(self) -> int:
+        return self._real.fileno()
+
+    @property
+    def closed(self) -> bool:
+        return self._real.closed
+
+    def close(self) -> None:
+        try:
+            self.flush()
+        finally:
+            self._real.close()

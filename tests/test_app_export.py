@@ -222,7 +222,10 @@ def test_stick_filling_up_half_way(app, stick, monkeypatch):
     scene.start_writing()
     run_until(app, scene, {Stage.FAILED})
     assert flush.calls == 1
-    assert "is full: free some space or use a bigger one." in scene.message
+    assert (
+        "is full: free some space or use a bigger one. The unfinished session was removed; "
+        "the 1 session(s) finished before are complete." in scene.message
+    )
     assert scene.message.endswith(
         '\n1 of 2 sessions were saved on "STICK" in '
         "wobble-trainer / 2025-06-01_100000. You can remove the USB "

@@ -260,8 +260,19 @@ def test_first_run_asks_for_a_new_pin_twice_and_stores_only_its_hash(app_context
     assert kiosk.try_pin("5678").accepted
 
 
-def test_a_damaged_pin_file_is_reported_not_bypassed(app_context, tmp_path):
-    (tmp_path / "clinician-pin").write_text("{not json")
+@pytest.mark.parametrize(
+    "text",
+    [
+        "{not json",
+        "[" * 100_000 + "]" * 100_000,
+        '{"hash": "$scrypt$ln=4,r=8,p=1$AAAA$AAAA", "failures": Infinity}',
+        '{"hash": "$scrypt$ln=4,r=8,p=1$AAAA$AAAA", "failures": 1e400}',
+        '{"hash": "$scrypt$ln=4,r=8,p=1$AAAA$AAAA", "failures": 2.5}',
+        '["hash"]',
+    ],
+)
+def test_a_damaged_pin_file_is_reported_not_bypassed(app_context, tmp_path, text):
+    (tmp_path / "clinician-pin").write_text(text)
     store = PinStore(tmp_path / "clinician-pin", FAST)
     app_context.push(StartScene(app_context))
     kiosk = Kiosk(app_context, store=store, clock=ManualClock())

@@ -113,6 +113,7 @@ def test_results_and_every_menu_render(app_context):
         ActivityMenuScene(app),
         CalibrationScene(app),
         ResultsScene(app, "Hold complete", ["Time in zone: 20 s"], best=True),
+        ResultsScene(app, "Hold complete", ["Time in zone: 20 s"], warning="The disk is full."),
     ):
         app.push(scene)
         assert_renders(scene)

@@ -114,7 +114,10 @@ def test_live_angles_keep_the_learnt_gyro_bias_for_the_next_start(tmp_path):
 
     with SampleRing(100) as ring:
         runner = SimpleNamespace(
-            ring=ring, info={"config": {"odr_hz": 200.0}}, spec=SimpleNamespace(kind="sim")
+            ring=ring,
+            info={"config": {"odr_hz": 200.0}},
+            spec=SimpleNamespace(kind="sim"),
+            mode="thread",
         )
         first = LiveAngles(runner, Calibration.default(), bias_dir=tmp_path)
         learnt = (0.01, -0.02, 0.003)
@@ -127,3 +130,20 @@ def test_live_angles_keep_the_learnt_gyro_bias_for_the_next_start(tmp_path):
         assert again.stream.estimator.gyro_bias == pytest.approx(learnt)
         without = LiveAngles(runner, Calibration.default())
         assert without.stream.estimator.gyro_bias == pytest.approx((0.0, 0.0, 0.0))
+
+
+def test_a_warning_is_shown_over_every_screen_for_a_while(shell):
+    from wobble_trainer.app.shell import NOTICE_S
+
+    app, _, _ = shell
+    app.angles = app.feed.poll()
+    app.app.warn("Could not save records.json: the disk at /x is full.")
+    app.render()
+    assert app.notice_left == NOTICE_S
+    for _ in range(round(NOTICE_S / 0.1) + 1):
+        app.step_logic(0.1)  # logic time: it waits out a stalled loop
+        app.render()
+    assert app.notice_left == 0.0
+    app.app.warn("Could not save records.json: the disk at /x is full.")  # said again: shown
+    app.render()
+    assert app.notice_left == NOTICE_S

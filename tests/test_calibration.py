@@ -535,3 +535,11 @@ def test_level_hold_bias_excludes_the_boards_own_slow_rotation() -> None:
     assert abs(capture.mean_gyr[0] - bias[0]) > 0.1 * DEG  # the plain mean is off
     _, got = cal_mod.check_level_capture(capture)
     np.testing.assert_allclose(got, bias, atol=0.005 * DEG)
+
+
+def test_a_deeply_nested_file_is_damaged_not_a_crash(tmp_path: Path) -> None:
+    path = calibration_path(tmp_path, DEVICE)
+    path.write_text("[" * 100_000 + "]" * 100_000)
+    result = load(path, DEVICE)
+    assert not result.ok and result.calibration.uncalibrated
+    assert "nested far too deeply" in result.message

@@ -2,6 +2,7 @@
 
 import json
 
+import numpy as np
 import pytest
 
 from wobble_trainer import cli
@@ -190,3 +191,75 @@ def test_run_help_lists_the_activities(capsys):
     out = capsys.readouterr().out
     assert "activities: " in out
     assert "hold" in out.split("activities: ")[1]
+
+
+def test_record_on_a_full_disk_exits_with_a_clear_message_and_no_empty_file(
+    tmp_path, capsys, monkeypatch
+):
+    from conftest import TinyDisk
+
+    from wobble_trainer.sampling import recording
+
+    monkeypatch.setenv("WOBBLE_RUNTIME_DIR", str(tmp_path / "run"))
+    monkeypatch.setattr(recording, "open", TinyDisk(free=0), raising=False)
+    out = tmp_path / "rec.csv"
+    argv = ["record", "--sim", "--seconds", "0.5", "--rate", "200", "--out", str(out)]
+    assert cli.main(argv) == 1
+    err = capsys.readouterr().err
+    assert "wobble record: Recording to" in err and "is full" in err and "Traceback" not in err
+    assert not out.exists()
+
+
+def test_run_starts_whatever_damaged_state_files_it_finds(state_dir, tmp_path, monkeypatch, capsys):
+    """Every state file damaged at once (issue 14, item 4): the app starts, says what it found
+    and uses the safe default for each; it must not boot-loop under systemd."""
+    nested = "[" * 100_000 + "]" * 100_000
+    state_dir.mkdir(parents=True)
+    (state_dir / "records.json").write_text(nested)
+    (state_dir / "calibration-mpu-6050_sim_0x68.json").write_text(nested)
+    (state_dir / "clinician-pin").write_text('{"hash": "$scrypt$x", "failures": Infinity}')
+    (state_dir / "wobble-trainer.sqlite3").mkdir()  # the database path is a directory
+    config = tmp_path / "config.toml"
+    config.write_text("a = " + "{x=" * 5000 + "1" + "}" * 5000)
+    monkeypatch.setenv("WOBBLE_CONFIG", str(config))
+    monkeypatch.setenv("WOBBLE_RUNTIME_DIR", str(tmp_path / "run"))
+    argv = ["run", "--sim", "--headless", "--kiosk", "--rate", "200", "--seconds", "2"]
+    assert cli.main(argv) == 0
+    err = capsys.readouterr().err
+    assert "nested far too deeply to be a configuration" in err
+    assert "is a directory" in err and "Sessions will not be saved" in err
+    assert (state_dir / "records.damaged").exists()
+
+
+@pytest.mark.parametrize(
+    ("argv", "words"),
+    [
+        (["metrics", "{rec}", "--skip", "nan"], "--skip: 'nan' is not usable"),
+        (["metrics", "{rec}", "--skip", "1e300"], "--skip: '1e300' is not usable"),
+        (["metrics", "{rec}", "--skip", "100"], "--skip 100: the recording"),
+        (["record", "--sim", "--seconds", "1", "--out", "x", "--rate", "nan"], "--rate: 'nan'"),
+        (["record", "--sim", "--seconds", "1", "--out", "x", "--rate", "inf"], "--rate: 'inf'"),
+        (["run", "--sim", "--rate", "1e9"], "--rate: '1e9' is not usable"),
+        (["run", "--replay", "{bad}", "--headless"], "bad.csv, line 4: ax = 1e+308"),
+        (["metrics", "{bad}"], "bad.csv, line 4: ax = 1e+308"),
+    ],
+)
+def test_malformed_input_is_a_clear_error_with_exit_code_2(tmp_path, capsys, argv, words):
+    from wobble_trainer.sampling.recording import write_recording
+    from wobble_trainer.sampling.samples import make_samples
+
+    rec = tmp_path / "rec.csv"
+    t = np.arange(200) / 100.0
+    write_recording(rec, make_samples(t, np.tile([0, 0, 9.81], (200, 1)), np.zeros((200, 3))),
+                    {"config": {"odr_hz": 100.0}})  # fmt: skip
+    bad = tmp_path / "bad.csv"
+    bad.write_text('# format: "wobble-trainer recording"\n# version: 1\n'
+                   "t,ax,ay,az,gx,gy,gz,true_pitch,true_roll,gap_before\n"
+                   "1.0,1e308,0,9.81,0,0,0,,,0\n")  # fmt: skip
+    argv = [a.format(rec=rec, bad=bad) for a in argv]
+    try:
+        code = cli.main(argv)
+    except SystemExit as exc:  # argparse
+        code = exc.code
+    assert code == 2
+    assert words in capsys.readouterr().err

@@ -63,6 +63,8 @@ inactivity_s = 90
         ("[display]\nfullscreen = 'yes'", "true or false"),
         ("[kiosk]\ninactivity_s = -5", "[kiosk] inactivity_s"),
         ("[kiosk]\nenabled = 1", "[kiosk] enabled"),
+        ("a = " + "[" * 100_000 + "]" * 100_000, "nested far too deeply"),
+        ("a = " + "{x=" * 5000 + "1" + "}" * 5000, "nested far too deeply"),
     ],
 )
 def test_bad_files_fall_back_to_defaults_with_a_message(tmp_path, text, words):

@@ -68,6 +68,7 @@ class SimRunner(InProcessRunner):
         super().__init__("MPU-6050", SimSpec().mounting, ManualClock())
         self.info["config"] = {"odr_hz": RATE}
         self.spec = SimpleNamespace(kind="sim")
+        self.mode = "in-process"
 
 
 @pytest.fixture(scope="module")

@@ -133,3 +133,110 @@ def test_replay_as_fast_as_possible_and_looping(tmp_path):
     assert looped.loops == 2
     assert len(stamps) == 6000
     assert np.all(np.diff(stamps) > 0)
+
+
+@pytest.mark.parametrize("code", [28, 30])  # ENOSPC, EROFS
+def test_a_disk_that_fills_keeps_the_samples_that_reached_it_whole(tmp_path, monkeypatch, code):
+    from conftest import TinyDisk
+
+    from wobble_trainer.sampling import recording
+    from wobble_trainer.sampling.recording import RecordingWriteError
+
+    path = tmp_path / "r.csv"
+    monkeypatch.setattr(recording, "open", TinyDisk(free=4000, code=code), raising=False)
+    samples = some_samples(400)
+    writer = RecordingWriter(path, {"config": {"odr_hz": 200.0}})
+    with pytest.raises(RecordingWriteError) as caught:
+        for k in range(0, 400, 10):
+            writer.write(samples[k : k + 10])  # flushed every time
+    message = str(caught.value)
+    assert str(path) in message and ("full" in message or "read-only" in message)
+    kept = read_recording(path)  # still a valid recording, cut at a whole line
+    assert 0 < len(kept.samples) < writer.count
+    assert f"keeps the first {len(kept.samples)} samples" in message
+    np.testing.assert_allclose(kept.samples["t"], samples["t"][: len(kept.samples)], atol=1e-6)
+
+
+def test_a_full_disk_leaves_no_empty_recording(tmp_path, monkeypatch):
+    from conftest import TinyDisk
+
+    from wobble_trainer.sampling import recording
+    from wobble_trainer.sampling.recording import RecordingWriteError
+
+    path = tmp_path / "r.csv"
+    monkeypatch.setattr(recording, "open", TinyDisk(free=0), raising=False)
+    with pytest.raises(RecordingWriteError, match="nothing was recorded"):
+        RecordingWriter(path, {})
+    assert not path.exists()
+    monkeypatch.setattr(recording, "open", TinyDisk(free=400), raising=False)  # header only
+    writer = RecordingWriter(path, {})
+    with pytest.raises(RecordingWriteError, match="nothing was recorded"):
+        writer.write(some_samples(50))
+    assert not path.exists()
+
+
+def _file(tmp_path, meta_lines, rows):
+    path = tmp_path / "bad.csv"
+    head = ['# format: "wobble-trainer recording"', "# version: 1", *meta_lines, ",".join(COLUMNS)]
+    path.write_text("\n".join(head + rows) + "\n")
+    return path
+
+
+GOOD_ROW = "1.0,0,0,9.81,0,0,0,,,0"
+
+
+@pytest.mark.parametrize(
+    ("meta", "row", "words", "line"),
+    [
+        ([], "1.0,1e308,0,9.81,0,0,0,,,0", "ax = 1e+308 is out of range", 4),
+        ([], "1.0,0,0,9.81,0,-1e300,0,,,0", "gy = -1e+300 is out of range", 4),
+        ([], "1e300,0,0,9.81,0,0,0,,,0", "t = 1e+300 is out of range", 4),
+        ([], "1.0,0,0,9.81,0,0,0,,,-1", "gap_before cannot be negative", 4),
+        (["# config: [1, 2]"], GOOD_ROW, "'config' must be an object, not list", 3),
+        (['# config: "fast"'], GOOD_ROW, "'config' must be an object, not str", 3),
+        (['# config: {"odr_hz": 0}'], GOOD_ROW, "'odr_hz' must be a rate", 3),
+        (['# config: {"odr_hz": -5}'], GOOD_ROW, "'odr_hz' must be a rate", 3),
+        (['# config: {"odr_hz": "fast"}'], GOOD_ROW, "'odr_hz' must be a rate", 3),
+        (['# config: {"odr_hz": 1e9}'], GOOD_ROW, "'odr_hz' must be a rate", 3),
+        (['# config: {"odr_hz": NaN}'], GOOD_ROW, "'odr_hz' must be a rate", 3),
+        (["# config: " + "[" * 100_000 + "]" * 100_000], GOOD_ROW, "nested far too deeply", 3),
+    ],
+)
+def test_malformed_recordings_name_the_line(tmp_path, meta, row, words, line):
+    path = _file(tmp_path, meta, [row])
+    with pytest.raises(RecordingError) as caught:
+        read_recording(path)
+    assert words in str(caught.value) and f"{path}, line {line}:" in str(caught.value)
+
+
+def test_a_file_beyond_the_limit_is_refused_before_reading(tmp_path, monkeypatch):
+    from wobble_trainer.sampling import recording
+
+    path = tmp_path / "sparse.csv"
+    with path.open("wb") as f:  # 2 GB, sparse: takes no disk
+        f.truncate(2_000_000_000)
+    with pytest.raises(RecordingError, match=r"2000 MB; recordings of up to 100 MB"):
+        read_recording(path)
+    monkeypatch.setattr(recording, "MAX_RECORDING_SAMPLES", 100)
+    write_recording(tmp_path / "long.csv", some_samples(101), {})
+    with pytest.raises(RecordingError, match="more than 100 samples"):
+        read_recording(tmp_path / "long.csv")
+
+
+def test_a_long_recording_is_read_chunk_by_chunk(tmp_path, monkeypatch):
+    from wobble_trainer.sampling import recording
+
+    samples = some_samples(5000)
+    write_recording(tmp_path / "long.csv", samples, {})
+    blocks = []
+    real = recording._samples_of
+
+    def spy(rows):
+        blocks.append(len(rows))
+        return real(rows)
+
+    monkeypatch.setattr(recording, "READ_CHUNK", 512)
+    monkeypatch.setattr(recording, "_samples_of", spy)
+    back = read_recording(tmp_path / "long.csv")
+    assert max(blocks) == 512 and sum(blocks) == 5000  # never more than a chunk of rows as text
+    np.testing.assert_allclose(back.samples["t"], samples["t"], atol=1e-6)

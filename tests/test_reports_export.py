@@ -247,3 +247,67 @@ def test_command_line_opens_the_state_directory(tmp_path, monkeypatch, capsys):
         store_session(db, person, seconds=1)
     assert export.run(parse(["--all", "--out", str(tmp_path / "o")])) == 0
     assert Path(tmp_path / "o" / "index.csv").exists()
+
+
+# -- export safety (issue 14, item 7) ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ['=HYPERLINK("http://x")', "+1+1", "-2+3", "@SUM(A1)"])
+def test_formula_like_names_are_escaped_in_index_csv(db, tmp_path, name):
+    hostile = db.profiles.create(name, 1970, 1.7, "left")
+    store_session(db, hostile, "hold")
+    ExportJob(db, select_sessions(db, all_profiles=True), tmp_path / "out", ["csv"]).run()
+    rows = list(csv.DictReader((tmp_path / "out" / "index.csv").open(newline="")))
+    cell = rows[0][next(iter(rows[0]))]  # the first column: the profile's name
+    assert cell == "'" + name  # shown as text by a spreadsheet, never run as a formula
+    assert export.csv_cell("\tx") == "'\tx" and export.csv_cell("\r=x") == "'\r=x"
+    assert export.csv_cell(-2.5) == -2.5 and export.csv_cell("-2.5") == "-2.5"  # numbers stay
+
+
+def test_a_symlink_planted_in_the_target_is_never_followed(db, person, tmp_path):
+    two_trial_session(db, person)
+    out = tmp_path / "out"
+    out.mkdir()
+    victim = tmp_path / "victim.txt"
+    victim.write_text("precious")
+    (out / "index.csv").symlink_to(victim)
+    ExportJob(db, select_sessions(db, all_profiles=True), out, ["csv"]).run()
+    assert victim.read_text() == "precious"
+    assert not (out / "index.csv").is_symlink()
+    assert person.name in (out / "index.csv").read_text()
+    # A folder planted as a link to somewhere else is refused, and nothing is written there.
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    out2 = tmp_path / "out2"
+    out2.mkdir()
+    (out2 / export.profile_folder(person)).symlink_to(elsewhere)
+    with pytest.raises(ExportError, match="symbolic link .* not followed"):
+        ExportJob(db, select_sessions(db, all_profiles=True), out2, ["csv"]).run()
+    assert list(elsewhere.iterdir()) == []
+
+
+def test_a_target_that_fills_up_keeps_only_whole_sessions_and_says_so(db, person, tmp_path,
+                                                                      monkeypatch):  # fmt: skip
+    two_trial_session(db, person)
+    two_trial_session(db, person, started_at=T0 + timedelta(days=1))
+    out = tmp_path / "out"
+    real = export._write_bytes
+    written = []
+
+    def filling(path, data):
+        written.append(path)
+        if len(written) == 5:  # the second session's samples.csv
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real(path, data)
+
+    monkeypatch.setattr(export, "_write_bytes", filling)
+    with pytest.raises(ExportError) as caught:
+        ExportJob(db, select_sessions(db, all_profiles=True), out, ["csv"]).run()
+    message = str(caught.value)
+    assert "is full" in message and "The unfinished session was removed" in message
+    assert "the 1 session(s) finished before are complete" in message
+    folders = sorted(p.name for p in (out / export.profile_folder(person)).iterdir())
+    assert len(folders) == 1  # the first session, whole; no trace of the second
+    files = sorted(p.name for p in (out / export.profile_folder(person) / folders[0]).iterdir())
+    assert files == ["events.json", "samples.csv", "summary.json"]
+    assert not list(out.rglob(".*partial"))

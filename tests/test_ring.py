@@ -70,3 +70,12 @@ def test_a_second_attachment_sees_the_same_memory(ring):
         assert other.latest()["gyr"][0] == 9
     finally:
         other.close()
+
+
+def test_a_lock_left_taken_by_a_dead_writer_costs_a_frame_not_the_app(ring):
+    ring.write(make_samples(np.array([1.0, 2.0]), np.zeros((2, 3)), np.zeros((2, 3))))
+    reader = ring.reader(from_now=False)
+    assert ring.handle.lock.acquire(timeout=1.0)  # the writer was killed inside write()
+    assert len(reader.read_new()) == 0 and ring.latest() is None
+    ring.replace_lock()  # what a restart does before the next writer starts
+    assert list(reader.read_new()["t"]) == [1.0, 2.0]

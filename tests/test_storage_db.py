@@ -200,3 +200,50 @@ def test_transaction_rolls_back_on_error_and_nests(tmp_path: Path) -> None:
 def test_invalid_precision(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="precision"):
         Database(tmp_path / "x.sqlite3", trace_precision="float16")
+
+
+def test_health_data_is_readable_by_nobody_else(tmp_path: Path, monkeypatch) -> None:
+    import stat
+
+    monkeypatch.setenv("WOBBLE_STATE_DIR", "")
+    monkeypatch.delenv("STATE_DIRECTORY", raising=False)
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "share"))
+    with open_database() as db:
+        db.profiles.create("A", 1970, 1.7, "left")
+        files = [db.path, db.path.with_name(db.path.name + "-wal")]
+        mode = {p.name: stat.S_IMODE(p.stat().st_mode) for p in files}
+    assert stat.S_IMODE((tmp_path / "share" / "wobble-trainer").stat().st_mode) == 0o700
+    assert set(mode.values()) == {0o600}, mode
+
+
+def test_an_older_open_state_directory_and_database_are_tightened(tmp_path: Path) -> None:
+    import stat
+
+    directory = tmp_path / "wobble-trainer"
+    directory.mkdir(mode=0o755)
+    directory.chmod(0o755)
+    with open_database(directory) as db:
+        db.profiles.create("A", 1970, 1.7, "left")
+    (directory / "wobble-trainer.sqlite3").chmod(0o644)
+    open_database(directory).close()
+    assert stat.S_IMODE(directory.stat().st_mode) == 0o700
+    assert stat.S_IMODE((directory / "wobble-trainer.sqlite3").stat().st_mode) == 0o600
+
+
+def test_a_database_path_that_is_a_directory_or_unreadable_is_a_clear_error(
+    tmp_path: Path, monkeypatch
+) -> None:
+    import errno
+
+    (tmp_path / "wobble-trainer.sqlite3").mkdir()
+    with pytest.raises(StorageError, match="is a directory"):
+        open_database(tmp_path)
+    (tmp_path / "wobble-trainer.sqlite3").rmdir()
+    open_database(tmp_path).close()
+
+    def unreadable(self, *args, **kwargs):  # tests run as root, who may read anything
+        raise PermissionError(errno.EACCES, "Permission denied")
+
+    monkeypatch.setattr(Path, "open", unreadable)
+    with pytest.raises(StorageError, match="cannot be read .Permission denied"):
+        open_database(tmp_path)

@@ -12,7 +12,7 @@ import sys
 import time
 from collections.abc import Sequence
 
-from wobble_trainer import __version__
+from wobble_trainer import __version__, options
 from wobble_trainer.hardware.imu import ImuSettings
 from wobble_trainer.units import DEG as DEG_
 
@@ -28,10 +28,12 @@ def _add_source_arguments(parser: argparse.ArgumentParser) -> None:
         "LSM6DS3TR-C, LSM6DSO, LSM6DSOX)",
     )
     parser.add_argument("--bus", type=int, default=None, help="I2C bus number (default: probe)")
-    parser.add_argument("--rate", type=float, default=1000.0, help="IMU data rate, Hz (1000)")
+    parser.add_argument(
+        "--rate", type=options.rate_hz, default=1000.0, help="IMU data rate, Hz (1000)"
+    )
     parser.add_argument("--seed", type=int, default=1, help="simulator random seed (1)")
     parser.add_argument(
-        "--skill", type=float, default=0.6, help="simulated person's skill 0..1 (0.6)"
+        "--skill", type=options.fraction, default=0.6, help="simulated person's skill 0..1 (0.6)"
     )
 
 
@@ -219,25 +221,53 @@ def calibration_for_recording(recording, calibration_file: str | None):
 
 
 def cmd_metrics(args: argparse.Namespace) -> int:
-    from wobble_trainer import metrics
-    from wobble_trainer.sampling.recording import read_recording
-    from wobble_trainer.tilt.stream import angles_for_samples
+    """Balance metrics of a recording, streaming through it: only pitch and roll are kept
+    (16 bytes a sample), so memory stays bounded however long the file is (bench memory)."""
+    import numpy as np
 
-    recording = read_recording(args.file)
-    calibration, warning = calibration_for_recording(recording, args.calibration)
-    if warning:
-        print(warning, file=sys.stderr)
-    if len(recording.samples) < 2:
+    from wobble_trainer import metrics
+    from wobble_trainer.sampling.recording import RecordingReader
+    from wobble_trainer.tilt.stream import TiltStream
+
+    with RecordingReader(args.file) as recording:
+        calibration, warning = calibration_for_recording(recording, args.calibration)
+        if warning:
+            print(warning, file=sys.stderr)
+        stream = None
+        rate = recording.rate_hz
+        pitch: list[np.ndarray] = []
+        roll: list[np.ndarray] = []
+        first_t = last_t = 0.0
+        for block in recording.blocks():
+            if not len(block):
+                continue
+            if stream is None:
+                first_t = float(block["t"][0])
+                if rate is None:  # no stated rate: the first block's spacing
+                    t = block["t"]
+                    rate = (len(t) - 1) / float(t[-1] - t[0]) if len(t) > 1 else 0.0
+                stream = TiltStream(None, rate, calibration)
+            last_t = float(block["t"][-1])
+            angles = stream.process(block)
+            pitch.append(np.degrees(angles["pitch"]))
+            roll.append(np.degrees(angles["roll"]))
+    count = sum(len(p) for p in pitch)
+    if count < 2 or not rate:
         print(f"{args.file}: too few samples to measure.", file=sys.stderr)
         return 2
-    angles = angles_for_samples(recording.samples, recording.rate_hz, calibration)
-    start = int(args.skip * recording.rate_hz)
-    result = metrics.compute(
-        angles["pitch"][start:] / DEG_,
-        angles["roll"][start:] / DEG_,
-        recording.rate_hz,
-        calibration.edge_angles,
-    )
+    start = int(args.skip * rate)
+    if count - start < 2:
+        print(
+            f"--skip {args.skip:g}: the recording {args.file} lasts only "
+            f"{last_t - first_t:.1f} s; skip less.",
+            file=sys.stderr,
+        )
+        return 2
+    pitch_deg = np.concatenate(pitch)[start:]
+    pitch.clear()
+    roll_deg = np.concatenate(roll)[start:]
+    roll.clear()
+    result = metrics.compute(pitch_deg, roll_deg, rate, calibration.edge_angles)
     if args.json:
         print(json.dumps(result, indent=2))
     else:
@@ -376,7 +406,7 @@ def build_parser() -> argparse.ArgumentParser:
     detect.set_defaults(func=cmd_detect)
 
     record = sub.add_parser("record", help="record every raw sample to a CSV file")
-    record.add_argument("--seconds", type=float, required=True)
+    record.add_argument("--seconds", type=options.seconds, required=True)
     record.add_argument("--out", required=True, help="CSV file to write")
     _add_source_arguments(record)
     record.set_defaults(func=cmd_record)
@@ -387,7 +417,7 @@ def build_parser() -> argparse.ArgumentParser:
     met.add_argument("--calibration", help="calibration file to use instead of the recording's")
     met.add_argument(
         "--skip",
-        type=float,
+        type=options.seconds,
         default=1.0,
         help="seconds at the start left out while the estimator settles (1)",
     )
@@ -397,8 +427,10 @@ def build_parser() -> argparse.ArgumentParser:
         "tilt", help="print the live board angles (pitch > 0 toes down, roll > 0 right down)"
     )
     _add_source_arguments(tilt)
-    tilt.add_argument("--seconds", type=float, default=10.0, help="how long (10 s)")
-    tilt.add_argument("--interval", type=float, default=0.2, help="print every (0.2 s)")
+    tilt.add_argument("--seconds", type=options.seconds, default=10.0, help="how long (10 s)")
+    tilt.add_argument(
+        "--interval", type=options.seconds, default=0.2, help="print every (0.2 s)"
+    )
     tilt.set_defaults(func=cmd_tilt)
 
     calibrate = sub.add_parser(
@@ -439,6 +471,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     bench = sub.add_parser("bench", help="benchmarks (speed and accuracy targets)")
     bench_sub = bench.add_subparsers(dest="bench", metavar="BENCH", required=True)
+    from wobble_trainer.bench import memory as bench_memory
     from wobble_trainer.bench import reliability as bench_reliability
     from wobble_trainer.bench import render as bench_render
     from wobble_trainer.bench import sampler as bench_sampler
@@ -449,6 +482,7 @@ def build_parser() -> argparse.ArgumentParser:
         ("tilt", bench_tilt, "tilt accuracy on real recordings and speed per sample"),
         ("render", bench_render, "frame time per scene and sample-to-screen latency"),
         ("reliability", bench_reliability, "simulated test-retest MDC95 of compared measures"),
+        ("memory", bench_memory, "peak memory of `wobble metrics` on the longest recordings"),
     ):
         p = bench_sub.add_parser(name, help=text)
         module.add_arguments(p)
@@ -473,4 +507,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if isinstance(exc, ImuError | RecordingError):
             print(str(exc), file=sys.stderr)
             return 2
+        if isinstance(exc, OSError):  # a full or read-only disk, a missing directory, ...
+            print(f"wobble {args.command or 'run'}: {exc}", file=sys.stderr)
+            return 1
         raise

@@ -43,6 +43,7 @@ from pathlib import Path
 from typing import Any
 
 from wobble_trainer.feedback.gpio import GpioPins
+from wobble_trainer.options import IMU_RATE_RANGE_HZ
 from wobble_trainer.paths import state_dir
 
 SYSTEM_CONFIG = Path("/etc/wobble-trainer/config.toml")
@@ -96,6 +97,10 @@ def load_config(path: Path | None = None) -> ConfigResult:
         return ConfigResult(Config(), f"Config {path}: not valid TOML ({exc}); using defaults.")
     except (OSError, UnicodeDecodeError) as exc:
         return ConfigResult(Config(), f"Config {path}: cannot be read ({exc}); using defaults.")
+    except RecursionError:
+        return ConfigResult(
+            Config(), f"Config {path}: nested far too deeply to be a configuration; using defaults."
+        )
     except (ValueError, TypeError) as exc:
         return ConfigResult(Config(), f"Config {path}: {exc}; using defaults. Fix that value.")
     config.path = path
@@ -123,8 +128,9 @@ def _from_dict(data: dict[str, Any]) -> Config:
         config.imu_bus = int(imu["bus"])
     if "rate_hz" in imu:
         config.imu_rate_hz = float(imu["rate_hz"])
-        if not 10 <= config.imu_rate_hz <= 2000:
-            raise ValueError("[imu] rate_hz must be 10-2000")
+        low, high = IMU_RATE_RANGE_HZ
+        if not low <= config.imu_rate_hz <= high:
+            raise ValueError(f"[imu] rate_hz must be {low:g}-{high:g}")
     if "size" in display:
         config.display_size = parse_size(display["size"])
     if "fullscreen" in display:

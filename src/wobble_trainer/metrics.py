@@ -109,6 +109,10 @@ EdgeSpec: TypeAlias = float | ArrayLike | EdgeAnglesLike
 # --- input handling -------------------------------------------------------------------------------
 
 
+_UP_BLOCK = 65_536
+"""Samples turned into Python numbers at a time (up vectors, the edge state machine)."""
+
+
 @dataclass
 class _Trace:
     """A validated trace: full-length arrays (gaps kept as NaN so indices are times)."""
@@ -139,12 +143,14 @@ class _Trace:
     def up(self) -> np.ndarray:
         """(N, 3) unit up vectors in the board frame; NaN rows at gaps."""
         up = np.full((self.n, 3), np.nan)
-        idx = np.flatnonzero(self.valid)
-        p = (self.pitch[idx] * DEG).tolist()
-        r = (self.roll[idx] * DEG).tolist()
+        valid = np.flatnonzero(self.valid)
         # board_angles offers only a scalar up_from_pitch_roll; a list comprehension over it costs
-        # < 1 µs a sample, and keeps the convention in its one place.
-        if idx.size:
+        # < 1 µs a sample, and keeps the convention in its one place. In blocks, so the Python
+        # floats and tuples of a long recording never all exist at once (bench memory).
+        for start in range(0, valid.size, _UP_BLOCK):
+            idx = valid[start : start + _UP_BLOCK]
+            p = (self.pitch[idx] * DEG).tolist()
+            r = (self.roll[idx] * DEG).tolist()
             up[idx] = [up_from_pitch_roll(a, b) for a, b in zip(p, r, strict=True)]
         return up
 
@@ -431,19 +437,22 @@ def _edges(
     touches = 0
     first: int | None = None
     on_samples = 0
-    idx = np.flatnonzero(tr.valid)
+    valid = np.flatnonzero(tr.valid)
     # A two-state machine over the valid samples only: a gap neither starts nor ends a touch.
-    for i, t, hi, lo in zip(
-        idx.tolist(), tilt[idx].tolist(), enter[idx].tolist(), leave[idx].tolist(), strict=True
-    ):
-        if on:
-            on = t >= lo
-        elif t >= hi:
-            on = True
-            touches += 1
-            if first is None:
-                first = i
-        on_samples += on
+    # In blocks, so a long recording's samples are never all Python objects at once.
+    for start in range(0, valid.size, _UP_BLOCK):
+        idx = valid[start : start + _UP_BLOCK]
+        for i, t, hi, lo in zip(
+            idx.tolist(), tilt[idx].tolist(), enter[idx].tolist(), leave[idx].tolist(), strict=True
+        ):
+            if on:
+                on = t >= lo
+            elif t >= hi:
+                on = True
+                touches += 1
+                if first is None:
+                    first = i
+            on_samples += on
     return {
         "edge_touches": touches,
         "edge_time_s": on_samples / rate,

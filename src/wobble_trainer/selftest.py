@@ -37,6 +37,7 @@ from typing import Any, TextIO
 
 import numpy as np
 
+from wobble_trainer import options
 from wobble_trainer.clock import Clock, ManualClock, MonotonicClock
 from wobble_trainer.hardware.imu import ImuSettings
 from wobble_trainer.units import DEG, STANDARD_GRAVITY
@@ -758,7 +759,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=1, help="simulator seed with --sim")
     parser.add_argument("--bus", type=int, default=None, help="I2C bus (default: config, probe)")
     parser.add_argument(
-        "--rate", type=float, default=None, help="IMU data rate, Hz (default: config, 1000)"
+        "--rate",
+        type=options.rate_hz,
+        default=None,
+        help="IMU data rate, Hz (default: config, 1000)",
     )
     parser.add_argument(
         "--timeout",

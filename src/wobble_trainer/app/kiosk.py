@@ -185,9 +185,14 @@ class PinStore:
             raise PinFileError(self._damaged(f"cannot be read ({exc})")) from exc
         try:
             data = json.loads(text)
-            record = PinRecord(PinHash.parse(str(data["hash"])), int(data.get("failures", 0)))
-        except (ValueError, KeyError, TypeError, PinFormatError) as exc:
+            failures = data.get("failures", 0)
+            if not isinstance(failures, int) or isinstance(failures, bool):
+                raise ValueError(f"the failure count {failures!r} is not a whole number")
+            record = PinRecord(PinHash.parse(str(data["hash"])), failures)
+        except (ValueError, KeyError, TypeError, AttributeError, PinFormatError) as exc:
             raise PinFileError(self._damaged(f"is damaged ({exc})")) from exc
+        except RecursionError as exc:
+            raise PinFileError(self._damaged("is damaged (nested far too deeply)")) from exc
         if record.failures < 0:
             raise PinFileError(self._damaged("holds a negative failure count"))
         return record

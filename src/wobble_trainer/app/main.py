@@ -7,6 +7,7 @@ import random
 import sys
 import warnings
 
+from wobble_trainer import options
 from wobble_trainer.app.scene import ACTIVITIES
 
 
@@ -22,12 +23,14 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
         "W/A/S/D or the right mouse button (P toggles the autopilot)",
     )
     parser.add_argument("--chip", default="MPU-6050", help="simulated chip with --sim")
-    parser.add_argument("--skill", type=float, default=0.7, help="simulated person's skill 0..1")
+    parser.add_argument(
+        "--skill", type=options.fraction, default=0.7, help="simulated person's skill 0..1"
+    )
     parser.add_argument("--seed", type=int, default=1, help="simulator random seed")
     parser.add_argument("--replay", metavar="FILE", help="play a recording instead of the IMU")
     parser.add_argument("--bus", type=int, default=None, help="I2C bus number (default: probe)")
     parser.add_argument(
-        "--rate", type=float, default=None, help="IMU data rate, Hz (config, else 1000)"
+        "--rate", type=options.rate_hz, default=None, help="IMU data rate, Hz (config, else 1000)"
     )
     parser.add_argument("--fullscreen", action="store_true", help="use the whole screen")
     parser.add_argument(
@@ -56,7 +59,9 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
         choices=list(PROTOCOLS),
         help=f"start this clinical test at once: {tests}",
     )
-    parser.add_argument("--seconds", type=float, default=None, help="quit after this long")
+    parser.add_argument(
+        "--seconds", type=options.seconds, default=None, help="quit after this long"
+    )
     parser.add_argument("--screenshot", metavar="FILE.png", help="save the last frame")
 
 
@@ -187,9 +192,12 @@ def run_app(args: argparse.Namespace) -> int:
         )
 
         def store(new_calibration) -> None:
-            save(new_calibration, calibration_path(directory, device))
             context.calibration = new_calibration
             feed.set_calibration(new_calibration)
+            try:
+                save(new_calibration, calibration_path(directory, device))
+            except OSError as exc:  # full or read-only disk: use it now, say it is not kept
+                context.warn(f"{exc} The new calibration is used until the trainer restarts.")
 
         context.save_calibration = store
         context.push(StartScene(context))

@@ -1,12 +1,14 @@
 """Personal bests, kept per activity and difficulty in a small JSON file in the state directory.
 
 A best is only ever raised; a damaged file is set aside (renamed ``.damaged``) rather than lost
-or trusted, and the app carries on with no bests.
+or trusted, and the app carries on with no bests. A best that cannot be saved (full or
+read-only disk) is kept in memory for the rest of the run and :attr:`Records.error` says why.
 """
 
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 from wobble_trainer.files import write_atomically
@@ -18,13 +20,26 @@ class Records:
     def __init__(self, path: Path | None) -> None:
         self.path = path
         self.best: dict[str, float] = {}
+        self.error = ""
+        """Why the bests could not be read or saved ("" when all is well)."""
         if path is not None and path.exists():
             try:
                 data = json.loads(path.read_text(encoding="utf-8"))
-                self.best = {str(k): float(v) for k, v in data.items()}
-            except (ValueError, TypeError, AttributeError, OSError):
-                path.replace(path.with_suffix(".damaged"))
-                self.best = {}
+                best = {str(k): float(v) for k, v in data.items()}
+                if not all(math.isfinite(v) for v in best.values()):
+                    raise ValueError("a best that is not a finite number")
+                self.best = best
+            except (ValueError, TypeError, AttributeError, OSError, RecursionError) as exc:
+                self._set_aside(path, exc)
+
+    def _set_aside(self, path: Path, exc: Exception) -> None:
+        reason = "too deeply nested" if isinstance(exc, RecursionError) else str(exc)[:120]
+        self.error = f"The personal bests in {path} were damaged ({reason}); starting afresh."
+        try:
+            path.replace(path.with_suffix(".damaged"))
+        except OSError as move_error:  # read-only disk: leave it; it is not trusted anyway
+            self.error += f" It could not be set aside ({move_error.strerror})."
+        self.best = {}
 
     def get(self, key: str) -> float | None:
         return self.best.get(key)
@@ -40,4 +55,9 @@ class Records:
     def _save(self) -> None:
         if self.path is None:
             return
-        write_atomically(self.path, json.dumps(self.best, indent=1, sort_keys=True))
+        try:
+            write_atomically(self.path, json.dumps(self.best, indent=1, sort_keys=True))
+        except OSError as exc:  # the best stays in memory; the file on disk is unchanged
+            self.error = f"{exc} The new personal best is kept until the trainer is restarted."
+        else:
+            self.error = ""

@@ -78,6 +78,16 @@ class AppContext:
     """The clinic kiosk (:class:`wobble_trainer.app.kiosk.Kiosk`) when running as one."""
     device: Any = None
     """The IMU's :class:`~wobble_trainer.tilt.calibration.DeviceIdentity`, when known."""
+    notice: str = ""
+    """A problem everyone must see whatever the screen (e.g. "could not save: the disk is
+    full"); the app shows it in a banner for a while (:meth:`warn`)."""
+    notice_serial: int = 0
+    """Counts :meth:`warn` calls, so the same text said again is shown again."""
+
+    def warn(self, text: str) -> None:
+        """Show ``text`` in the banner over every screen (training goes on underneath)."""
+        self.notice = text
+        self.notice_serial += 1
 
     def publish_angles(self, angles: Any, samples: Any = None) -> None:
         for listener in list(self.angle_listeners):

@@ -9,8 +9,10 @@ state, the samples, their gaps and the rows left out of the metrics are stored w
 (:class:`wobble_trainer.analysis.TrialRecording`), so the stored trial replays to exactly the
 angles shown live, and every report shows the same numbers. Each trial is stored in its own
 transaction when it ends, so a power cut loses at most the trial in progress. Without a database
-(or with a full disk) the session still runs; the problem is kept in :attr:`error` for the
-results screen.
+(or with a full or read-only disk) the session still runs: a trial that could not be stored is
+kept in memory (:attr:`SessionLog.unsaved`) and stored with the next trial or at the end if the
+disk has room again; the problem is kept in :attr:`error`, shown in the app's banner at once and
+on the results screen.
 
 Scene tests publish angles without samples; the log then reads raw samples from
 :attr:`AppContext.sample_reader` for storage (no exact replay: there is no live estimator).
@@ -36,6 +38,9 @@ from wobble_trainer.storage import StorageError
 from wobble_trainer.tilt.calibration import to_json_dict
 from wobble_trainer.tilt.stream import ANGLE_DTYPE
 
+MAX_UNSAVED_TRIALS = 20
+"""Trials kept in memory while the disk refuses them (a few MB each at 1 kHz); older ones go."""
+
 
 class SessionLog:
     """One session of ``kind`` (an activity or protocol name) for the current profile."""
@@ -57,6 +62,15 @@ class SessionLog:
         """Trials ended (stored or not)."""
         self.last_trial: TrialAngles | None = None
         """The angles of the trial :meth:`end_trial` ended last (what its metrics come from)."""
+        self.unsaved: list[dict[str, Any]] = []
+        """Trials the database refused (the :meth:`add_trial` arguments), kept to try again."""
+
+    def _failed(self, what: str, exc: StorageError) -> None:
+        """Keep the reason for the results screen and say it now, over whatever is on screen."""
+        first = not self.error
+        self.error = f"{what} could not be saved: {exc}"
+        if first:
+            self.app.warn(self.error + " Training goes on; the session is kept in memory.")
 
     # -- lifecycle -------------------------------------------------------------------------
     def start(self) -> None:
@@ -76,7 +90,7 @@ class SessionLog:
             )
             self.session_id = record.id
         except StorageError as exc:
-            self.error = str(exc)
+            self._failed("This session", exc)
 
     def begin_trial(self) -> None:
         """Start collecting from the next frame on, remembering the estimator's state now."""
@@ -141,36 +155,67 @@ class SessionLog:
             if len(angles) and rate > 0
             else None
         )
-        if self.session_id is not None and len(samples):
+        if len(samples) and self.app.db is not None:
             truth = None
             if exact and np.all(np.isfinite(samples["true_pitch"])):
                 truth = (samples["true_pitch"], samples["true_roll"])
-            try:
-                self.app.db.sessions.add_trial(
-                    self.session_id,
-                    samples["t"],
-                    samples["acc"],
-                    samples["gyr"],
-                    label=label,
-                    events=events or [],
-                    analysis=recording.to_json() if rate > 0 else None,
-                    truth=truth,
-                )
-                self.trials += 1
-            except StorageError as exc:
-                self.error = str(exc)
+            self.unsaved.append(
+                {
+                    "t": samples["t"],
+                    "acc": samples["acc"],
+                    "gyr": samples["gyr"],
+                    "label": label,
+                    "events": events or [],
+                    "analysis": recording.to_json() if rate > 0 else None,
+                    "truth": truth,
+                }
+            )
+            del self.unsaved[:-MAX_UNSAVED_TRIALS]
+        self._store_unsaved()
         self._samples.clear()
         self.ended += 1
         return angles
+
+    def _store_unsaved(self) -> None:
+        """Store the trials kept in memory, oldest first, as long as the database takes them
+        (and the session itself, if even that could not be created)."""
+        if self.app.db is None or not self.unsaved:
+            return
+        if self.session_id is None:
+            self.start()
+            if self.session_id is None:
+                return
+        while self.unsaved:
+            trial = self.unsaved[0]
+            try:
+                self.app.db.sessions.add_trial(
+                    self.session_id,
+                    trial["t"],
+                    trial["acc"],
+                    trial["gyr"],
+                    label=trial["label"],
+                    events=trial["events"],
+                    analysis=trial["analysis"],
+                    truth=trial["truth"],
+                )
+            except StorageError as exc:
+                self._failed(f"Trial {self.trials + 1}", exc)
+                return
+            self.unsaved.pop(0)
+            self.trials += 1
 
     def finish(self, metrics: dict[str, Any] | None = None, events: list[Any] | None = None):
         """Close the session with its metrics."""
         self.recording = False
         if self._on_angles in self.app.angle_listeners:
             self.app.angle_listeners.remove(self._on_angles)
-        if self.session_id is None:
-            return
+        self._store_unsaved()
+        if self.session_id is None or self.unsaved:
+            return  # the session stays open (unfinished) rather than finished without a trial
         try:
             self.app.db.sessions.finish(self.session_id, metrics=metrics, events=events or [])
         except StorageError as exc:
-            self.error = str(exc)
+            self._failed("The session's results", exc)
+            return
+        if self.error:
+            self.error = ""  # everything reached the disk in the end

@@ -25,8 +25,9 @@ from wobble_trainer.app.controls import Command
 from wobble_trainer.app.layout import Layout
 from wobble_trainer.app.presence import PresenceDetector
 from wobble_trainer.app.scene import LOGIC_DT, AppContext, Tick
-from wobble_trainer.app.widgets import draw_pause_veil
+from wobble_trainer.app.widgets import draw_notice, draw_pause_veil
 from wobble_trainer.sampling.samples import SAMPLE_DTYPE
+from wobble_trainer.sampling.supervisor import SamplerSupervisor
 from wobble_trainer.tilt import bias_store
 from wobble_trainer.tilt.board_angles import BoardAngles
 from wobble_trainer.tilt.calibration import Calibration
@@ -38,6 +39,9 @@ SENSOR_TIMEOUT_S = 0.3
 
 BIAS_SAVE_INTERVAL_S = 60.0
 """The learnt gyro bias is saved at most this often (and at exit)."""
+
+NOTICE_S = 12.0
+"""How long a :meth:`AppContext.warn` banner stays up (logic time: it waits out a pause)."""
 
 MAX_STEPS_PER_FRAME = 10
 """After a stall, logic catches up at most this many steps (the rest of the time is dropped)."""
@@ -62,7 +66,8 @@ def _keymap() -> dict[int, Command]:
 
 
 class LiveAngles:
-    """Board angles from a running :class:`~wobble_trainer.sampling.runner.SamplerRunner`."""
+    """Board angles from a running :class:`~wobble_trainer.sampling.runner.SamplerRunner`,
+    whose process is restarted when it dies or freezes (checked every poll)."""
 
     def __init__(
         self, runner: Any, calibration: Calibration, bias_dir: Path | None = None
@@ -72,6 +77,7 @@ class LiveAngles:
         """Where the learnt gyro bias is kept between runs (None: not kept)."""
         self._bias_saved: Any = None
         self._bias_saved_at = time.monotonic()
+        self.supervisor = SamplerSupervisor(runner) if runner.mode == "process" else None
         self.rate_hz = float(runner.info.get("config", {}).get("odr_hz") or 1000.0)
         self.simulated = runner.spec.kind == "sim"
         self.stream: TiltStream | None = None
@@ -121,6 +127,8 @@ class LiveAngles:
         return self.stream.stream_state()
 
     def poll(self) -> BoardAngles | None:
+        if self.supervisor is not None:
+            self.supervisor.check()
         new = self.stream.update()
         self.new_angles = new
         self.new_samples = self.stream.last_samples
@@ -203,6 +211,9 @@ class TrainerApp:
         self.frames = 0
         self._accumulator = 0.0
         self.angles: BoardAngles | None = None
+        self._notice_serial = 0
+        self.notice_left = 0.0
+        """Seconds the current notice banner stays up."""
 
     def handle_events(self) -> None:
         import pygame
@@ -264,6 +275,7 @@ class TrainerApp:
         while self._accumulator >= LOGIC_DT - 1e-12:
             self._accumulator -= LOGIC_DT
             self.logic_time += LOGIC_DT
+            self.notice_left = max(0.0, self.notice_left - LOGIC_DT)
             on_board = self.presence.update(LOGIC_DT, self.angles)
             tick = Tick(self.logic_time, self.angles, on_board)
             scene = self.app.scene
@@ -295,6 +307,11 @@ class TrainerApp:
                 "Sensor lost",
                 "Check the cable to the board. Waiting for it...",
             )
+        if self.app.notice_serial != self._notice_serial:
+            self._notice_serial = self.app.notice_serial
+            self.notice_left = NOTICE_S
+        if self.notice_left > 0 and self.app.notice:
+            draw_notice(self.screen, self.layout, self.app.notice)
         if self.kiosk is not None:
             self.kiosk.render_overlay(self.screen, self.layout)
         pygame.display.flip()

@@ -182,3 +182,17 @@ def draw_pause_veil(surface: pygame.Surface, layout: Layout, text: str, detail: 
             layout.small_size,
             (layout.width // 2, layout.height // 2 + layout.title_size // 2 + 10),
         )
+
+
+def draw_notice(surface: pygame.Surface, layout: Layout, text: str) -> int:
+    """A problem the person must see (a session that could not be saved): a red banner across
+    the top, in body-size text wrapped to fit; returns its height."""
+    m = layout.margin
+    box = pygame.Rect(2 * m, m, layout.width - 4 * m, layout.height)
+    height = layout.wrapped(pygame.Surface((1, 1)), text, layout.small_size, box) + m
+    banner = pygame.Rect(m, m // 2, layout.width - 2 * m, height)
+    pygame.draw.rect(surface, (150, 30, 30), banner, border_radius=m // 2)
+    pygame.draw.rect(surface, (255, 255, 255), banner, 2, border_radius=m // 2)
+    box.top = banner.top + m // 2
+    layout.wrapped(surface, text, layout.small_size, box, (255, 255, 255))
+    return banner.height

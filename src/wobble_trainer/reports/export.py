@@ -89,10 +89,11 @@ Command line: ``wobble export --profile NAME | --all | --session ID [--since YYY
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
-import errno
 import io
 import json
+import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -103,6 +104,7 @@ import numpy as np
 
 from wobble_trainer import __version__
 from wobble_trainer.analysis import ReplayJob, nominal_rate_hz
+from wobble_trainer.files import disk_problem
 from wobble_trainer.reports.data import (
     SessionBundle,
     kind_title,
@@ -381,15 +383,56 @@ def session_json_text(
     return text + "\n"
 
 
+CSV_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+"""A spreadsheet reads a cell starting with one of these as a formula (OWASP, CSV injection)."""
+
+
+def csv_cell(value: Any) -> Any:
+    """A cell a spreadsheet shows as text: a text starting with a formula character gets a
+    leading ``'`` (OWASP's advice; the csv module quotes what needs quoting). Numbers, including
+    negative ones, stay numbers."""
+    if not isinstance(value, str) or not value.startswith(CSV_FORMULA_START):
+        return value
+    try:
+        float(value)
+    except ValueError:
+        return "'" + value
+    return value
+
+
 def _write_text(path: Path, text: str) -> int:
-    data = text.encode("utf-8")
-    path.write_bytes(data)
-    return len(data)
+    return _write_bytes(path, text.encode("utf-8"))
 
 
 def _write_bytes(path: Path, data: bytes) -> int:
-    path.write_bytes(data)
+    """Write through a new temporary file renamed over ``path``: a symbolic link planted at
+    ``path`` is replaced, never followed (what it points to is untouched), and a full disk
+    leaves no half-written file."""
+    temp = path.with_name(f".{path.name}.partial")
+    with contextlib.suppress(FileNotFoundError):
+        temp.unlink()
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+    fd = os.open(temp, flags, 0o600)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.replace(temp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            temp.unlink()
+        raise
     return len(data)
+
+
+def _folder(path: Path) -> Path:
+    """Make (or reuse) an export folder, refusing a symbolic link planted in its place."""
+    path.mkdir(exist_ok=True)
+    if path.is_symlink() or not path.is_dir():
+        raise ExportError(
+            f"{path} is a symbolic link or not a folder; it is not followed. Remove it, or "
+            "export to another folder."
+        )
+    return path
 
 
 # --- reading back -------------------------------------------------------------------------------
@@ -487,13 +530,7 @@ class ExportResult:
 
 def _disk_error(exc: OSError, where: Path) -> ExportError:
     """An :class:`ExportError` that says what went wrong writing to ``where``."""
-    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
-        return ExportError(f"the disk at {where} is full: free some space or use a bigger one")
-    if exc.errno == errno.EROFS:
-        return ExportError(f"{where} is read-only: check its write-protect switch")
-    if exc.errno in (errno.EACCES, errno.EPERM):
-        return ExportError(f"not allowed to write to {where}")
-    return ExportError(f"could not write to {where}: {exc.strerror or exc}")
+    return ExportError(disk_problem(exc, where))
 
 
 class ExportJob:
@@ -540,6 +577,11 @@ class ExportJob:
         self.error: str | None = None
         """Why the export stopped, once a step failed (every later step raises it again)."""
         self._index_rows: list[list[Any]] = []
+        self._folders: list[Path] = []
+        """Folders this export made or wrote into (removed again, if empty, after a failure)."""
+        self._session_files = 0
+        self._session_folders = 0
+        """Where the session being written starts in ``result.files`` and ``_folders``."""
         self._steps: Iterator[None] = self._work()
 
     @property
@@ -574,7 +616,11 @@ class ExportJob:
             self.finished = True
             self.status = "Done"
         except OSError as exc:
-            failure = _disk_error(exc, self.out_dir)
+            failure = ExportError(f"{_disk_error(exc, self.out_dir)}.{self._remove_partial()}")
+            self.error = str(failure)
+            raise failure from exc
+        except ExportError as exc:
+            failure = ExportError(f"{str(exc).rstrip('.')}.{self._remove_partial()}")
             self.error = str(failure)
             raise failure from exc
         return self.finished
@@ -596,6 +642,8 @@ class ExportJob:
                 f"{kind_title(session.kind)}, {session.started_at:%d %b %Y}"
             )
             yield
+            self._session_files = len(self.result.files)
+            self._session_folders = len(self._folders)
             yield from self._session(profile, session)
             self.done_sessions = n + 1
             self.result.sessions += 1
@@ -614,9 +662,37 @@ class ExportJob:
         self._write_index()
 
     def _profile_dir(self, profile: Profile) -> Path:
-        folder = self.out_dir / profile_folder(profile)
-        folder.mkdir(parents=True, exist_ok=True)
+        return self._made(_folder(self.out_dir / profile_folder(profile)))
+
+    def _made(self, folder: Path) -> Path:
+        if folder not in self._folders:
+            self._folders.append(folder)
         return folder
+
+    def _remove_partial(self) -> str:
+        """After a failure: take away the half-written session (its files and the folders it
+        made), so what stays on the disk is whole sessions only; returns what to say."""
+        partial = self.result.files[self._session_files :]
+        del self.result.files[self._session_files :]
+        left = 0
+        for path in reversed(partial):
+            try:
+                path.unlink()
+            except FileNotFoundError:
+                pass
+            except OSError:
+                left += 1
+        for folder in reversed(self._folders[self._session_folders :]):
+            with contextlib.suppress(OSError):
+                folder.rmdir()  # only if empty: a folder with other exports stays
+        done = self.result.sessions
+        kept = f"the {done} session(s) finished before are complete" if done else "nothing kept"
+        if left:
+            return (
+                f" {left} file(s) of the unfinished session could not be removed: delete "
+                f"{self.out_dir}; {kept}."
+            )
+        return f" The unfinished session was removed; {kept}."
 
     def _wrote(self, path: Path, size: int) -> None:
         self.result.files.append(path)
@@ -628,8 +704,7 @@ class ExportJob:
         name = session_name(session)
         first: Path | None = None
         if "csv" in self.formats:
-            target = folder / name
-            target.mkdir(exist_ok=True)
+            target = self._made(_folder(folder / name))
             summary = summary_json(profile, session, trials, self.exported_at)
             self._wrote(
                 target / "summary.json",
@@ -711,7 +786,7 @@ class ExportJob:
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow(INDEX_COLUMNS)
-        writer.writerows(self._index_rows)
+        writer.writerows([csv_cell(cell) for cell in row] for row in self._index_rows)
         path = self.out_dir / "index.csv"
         self._wrote(path, _write_text(path, out.getvalue()))
 

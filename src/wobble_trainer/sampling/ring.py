@@ -10,11 +10,18 @@ slow consumer sees a reported gap, never a silent one. A reader that only wants 
 The ring lives in :mod:`multiprocessing.shared_memory` so the sampler can run in its own process
 (a sampler thread beside a busy pygame loop is late by tens of ms: DOMAIN.md §4); it works the
 same within one process.
+
+A sampler process killed while it held the ring's lock would leave the lock taken for ever, and
+the app frozen on its next read: readers wait at most :data:`LOCK_TIMEOUT_S` (and get nothing
+new that frame), and whoever restarts the sampler gives the ring a fresh lock
+(:meth:`SampleRing.replace_lock`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing as mp
+from collections.abc import Iterator
 from dataclasses import dataclass
 from multiprocessing import shared_memory
 from typing import Any
@@ -24,6 +31,13 @@ import numpy as np
 from wobble_trainer.sampling.samples import SAMPLE_DTYPE, empty_samples
 
 _HEADER = np.dtype("u8")  # total samples written
+
+LOCK_TIMEOUT_S = 0.2
+"""A reader waits this long for the lock: far beyond a copy, short enough for a frame."""
+
+
+class RingLockTimeout(RuntimeError):
+    """The ring's lock was not free within :data:`LOCK_TIMEOUT_S` (its writer died holding it)."""
 
 
 @dataclass
@@ -62,6 +76,33 @@ class SampleRing:
         return RingHandle(self._shm.name, self.capacity, self._lock)
 
     @property
+    def name(self) -> str:
+        """The shared-memory segment's name (``/dev/shm/<name>`` on Linux)."""
+        return self._shm.name
+
+    @property
+    def lock_name(self) -> str | None:
+        """The lock's POSIX semaphore name, for cleaning up after a killed run (None if unnamed)."""
+        semlock = getattr(self._lock, "_semlock", None)
+        return getattr(semlock, "name", None)
+
+    def replace_lock(self) -> None:
+        """A fresh lock, once the writer is dead (it may have died holding the old one). Give the
+        next writer the new :attr:`handle`."""
+        self._lock = mp.get_context("spawn").Lock()
+
+    @contextlib.contextmanager
+    def locked(self, timeout: float = LOCK_TIMEOUT_S) -> Iterator[None]:
+        """Hold the lock; :class:`RingLockTimeout` when it is not free within ``timeout``."""
+        lock = self._lock
+        if not lock.acquire(timeout=timeout):
+            raise RingLockTimeout(f"the sample ring's lock was not free within {timeout} s")
+        try:
+            yield
+        finally:
+            lock.release()
+
+    @property
     def written(self) -> int:
         """Samples written since the ring was made."""
         return int(self._header[0])
@@ -76,7 +117,7 @@ class SampleRing:
         skipped = max(0, total - self.capacity)
         samples = samples[skipped:]
         n = len(samples)
-        with self._lock:
+        with self.locked(timeout=2.0):
             start = (self.written + skipped) % self.capacity
             first = min(n, self.capacity - start)
             self._rows[start : start + first] = samples[:first]
@@ -85,12 +126,16 @@ class SampleRing:
             self._header[0] += total
 
     def latest(self) -> np.ndarray | None:
-        """The newest sample (a 0-d structured array copy), or None before the first one."""
-        with self._lock:
-            written = self.written
-            if written == 0:
-                return None
-            return self._rows[(written - 1) % self.capacity].copy()
+        """The newest sample (a 0-d structured array copy), or None before the first one (or
+        while the lock is stuck)."""
+        try:
+            with self.locked():
+                written = self.written
+                if written == 0:
+                    return None
+                return self._rows[(written - 1) % self.capacity].copy()
+        except RingLockTimeout:
+            return None
 
     def read_range(self, start: int, stop: int) -> np.ndarray:
         """Copy samples with absolute indices [start, stop) (caller checks they are still held)."""
@@ -130,17 +175,21 @@ class RingReader:
         self.overruns = 0
 
     def read_new(self) -> np.ndarray:
-        """Every sample written since the last call, in order (see the overrun policy)."""
+        """Every sample written since the last call, in order (see the overrun policy); nothing
+        new while the ring's lock is stuck (the samples stay for the next call)."""
         ring = self.ring
-        with ring._lock:
-            written = ring.written
-            oldest = written - ring.capacity
-            lost = 0
-            if self.position < oldest:
-                lost = oldest - self.position
-                self.position = oldest
-            out = ring.read_range(self.position, written)
-            self.position = written
+        try:
+            with ring.locked():
+                written = ring.written
+                oldest = written - ring.capacity
+                lost = 0
+                if self.position < oldest:
+                    lost = oldest - self.position
+                    self.position = oldest
+                out = ring.read_range(self.position, written)
+                self.position = written
+        except RingLockTimeout:
+            return empty_samples()
         if lost:
             self.overruns += lost
             if len(out):

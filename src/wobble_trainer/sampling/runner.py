@@ -8,13 +8,27 @@ A thread mode (same code, same ring) serves tests and tools that need no isolati
 
 The producer is described by a picklable :class:`SourceSpec` and built inside the worker, so the
 I2C bus (or the simulated board) lives where it is read.
+
+The sampler lives and dies with the app: the worker asks Linux for SIGTERM when its parent dies
+(``prctl(PR_SET_PDEATHSIG)``) and also checks every :data:`PARENT_CHECK_S` that its parent is
+still the one that started it, so it ends within a second of the app's death however the app
+died; the names of the shared blocks are recorded (:mod:`~wobble_trainer.sampling.leftovers`) so
+the next start frees what a killed run left. :meth:`SamplerRunner.restart` replaces a dead or
+frozen worker (see :mod:`~wobble_trainer.sampling.supervisor`); the first samples of the new one
+carry the time missed in ``gap_before``.
 """
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
+import logging
 import math
 import multiprocessing as mp
+import os
 import queue
+import signal
+import sys
 import threading
 import time
 import traceback
@@ -26,13 +40,25 @@ import numpy as np
 
 from wobble_trainer.clock import Clock, MonotonicClock
 from wobble_trainer.hardware.imu import ImuSettings
+from wobble_trainer.sampling.leftovers import LeftoverReport, RunRecord, clean_leftovers
 from wobble_trainer.sampling.ring import RingHandle, SampleRing
+
+log = logging.getLogger(__name__)
 
 POLL_INTERVAL_S = 0.005
 """How often the FIFO is read. The smallest FIFO (MPU-6500 at 1 kHz) holds ~42 ms of samples."""
 
 RING_SECONDS = 30.0
 """The ring holds this much at the configured rate before a lagging reader overruns."""
+
+PARENT_CHECK_S = 0.25
+"""How often the worker checks that the app that started it is alive."""
+
+STOP_WAIT_S = 1.0
+"""How long :meth:`SamplerRunner.stop` waits for the worker to end by itself (one poll is 5 ms)
+before killing it: quitting never hangs on a frozen sampler."""
+
+_PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 
 STAT_FIELDS = (
     "alive",
@@ -55,7 +81,10 @@ STAT_FIELDS = (
     "sim_cpu_s",
     "elapsed_s",
     "finished",
+    "restarts",
+    "restart_gap_s",
 )
+"""``restarts`` and ``restart_gap_s`` (time missed across restarts) are written by the app."""
 CONTROL_FIELDS = ("lean_pitch", "lean_roll", "step_off", "stop", "version")
 _STATS_OFFSET = 0
 _CONTROL_OFFSET = len(STAT_FIELDS)
@@ -181,8 +210,13 @@ def run_producer_loop(
     clock: Clock,
     poll_interval: float = POLL_INTERVAL_S,
     max_polls: int | None = None,
+    keep_going: Any = None,
 ) -> None:
-    """The worker's loop: poll at a fixed interval, publish samples, counters and events."""
+    """The worker's loop: poll at a fixed interval, publish samples, counters and events.
+
+    ``keep_going`` (called about every :data:`PARENT_CHECK_S`) ends the loop when it returns
+    False. A ring that already holds samples was fed by a worker that died: the first new sample
+    carries the time between them in ``gap_before`` (and ``restart_gap_s`` adds it up)."""
     lateness = LatenessLog()
     cpu0 = time.process_time()
     t_start = clock.now()
@@ -192,9 +226,15 @@ def run_producer_loop(
     last_info: dict[str, Any] | None = None
     last_percentiles_at = -math.inf
     percentiles = (0.0, 0.0)
+    previous = ring.latest()
+    last_check = t_start
     status.set_stats({"alive": 1.0})
     while status.control("stop") == 0.0 and (max_polls is None or polls < max_polls):
         now = clock.now()
+        if keep_going is not None and now - last_check >= PARENT_CHECK_S:
+            last_check = now
+            if not keep_going():
+                break
         if now < target:
             clock.sleep(target - now)
             now = clock.now()
@@ -210,6 +250,9 @@ def run_producer_loop(
                 status.control("step_off") != 0.0,
             )
         samples = producer.poll()
+        if previous is not None and len(samples):
+            _mark_restart_gap(samples, previous, status)
+            previous = None
         ring.write(samples)
         polls += 1
         info = producer.info()
@@ -243,28 +286,76 @@ def run_producer_loop(
     status.set_stats(stats)
 
 
-def _worker(spec: SourceSpec, ring_handle: RingHandle, status_name: str, events: Any) -> None:
+def _mark_restart_gap(samples: np.ndarray, previous: np.ndarray, status: StatusBlock) -> None:
+    """The first samples after a restart: the time since the dead worker's last sample is a gap."""
+    t = samples["t"]
+    period = float(t[1] - t[0]) if len(t) > 1 else 0.0
+    gap = float(t[0]) - float(previous["t"]) - period
+    if gap > 0:
+        samples["gap_before"][0] = max(float(samples["gap_before"][0]), gap)
+        total = float(status.values[_STAT_INDEX["restart_gap_s"]])
+        status.set_stats({"restart_gap_s": total + gap})
+
+
+class _ParentWatch:
+    """Makes the worker end when the app does.
+
+    On Linux the kernel sends SIGTERM when the parent dies (``prctl(PR_SET_PDEATHSIG)``; the
+    handler asks the loop to stop); :meth:`alive`, called by the loop, also catches a parent that
+    died before the request was made, and other systems.
+    """
+
+    def __init__(self, parent_pid: int, status: StatusBlock) -> None:
+        self.parent_pid = parent_pid
+        self.stop_requested = False
+        if sys.platform.startswith("linux"):
+            with contextlib.suppress(OSError, AttributeError):
+                libc = ctypes.CDLL(None, use_errno=True)
+                libc.prctl(_PR_SET_PDEATHSIG, int(signal.SIGTERM), 0, 0, 0)
+        signal.signal(signal.SIGTERM, self._on_term)
+
+    def _on_term(self, signum: int, frame: Any) -> None:
+        self.stop_requested = True
+
+    def alive(self) -> bool:
+        return not self.stop_requested and os.getppid() == self.parent_pid
+
+    @property
+    def parent_gone(self) -> bool:
+        return os.getppid() != self.parent_pid
+
+
+def _worker(
+    spec: SourceSpec, ring_handle: RingHandle, status_name: str, events: Any, parent_pid: int
+) -> None:
     """Entry point of the sampler process: attach to the shared blocks and run the loop.
 
     A spawned child shares its parent's resource tracker, so attaching registers nothing new
-    and the parent, which made the blocks, unlinks them.
+    and the parent, which made the blocks, unlinks them (or the tracker does, once both died).
     """
     ring = SampleRing(ring_handle.capacity, handle=ring_handle)
     status = StatusBlock(status_name)
+    watch = _ParentWatch(parent_pid, status)
     try:
-        _run_spec(spec, ring, status, events)
+        _run_spec(spec, ring, status, events, watch.alive)
     finally:
         status.close()
         ring.close()
+    if watch.parent_gone:
+        # Nobody reads the events any more, and a full interpreter shutdown takes seconds on a
+        # busy Pi: leave at once (the blocks were the parent's; the resource tracker frees them).
+        os._exit(0)
 
 
-def _run_spec(spec: SourceSpec, ring: SampleRing, status: StatusBlock, events: Any) -> None:
+def _run_spec(
+    spec: SourceSpec, ring: SampleRing, status: StatusBlock, events: Any, keep_going: Any = None
+) -> None:
     from wobble_trainer.sampling.sources import build_producer
 
     producer = None
     try:
         producer = build_producer(spec, MonotonicClock())
-        run_producer_loop(producer, ring, status, events, MonotonicClock())
+        run_producer_loop(producer, ring, status, events, MonotonicClock(), keep_going=keep_going)
     except BaseException as exc:  # report, then let the worker end
         events.put({"event": "crash", "error": f"{exc}", "traceback": traceback.format_exc()})
     finally:
@@ -284,20 +375,28 @@ class SamplerRunner:
             raise ValueError("mode must be 'process' or 'thread'")
         self.spec = spec
         self.mode = mode
+        self.leftovers: LeftoverReport | None = None
+        """What a killed earlier run had left and this start freed (process mode)."""
+        if mode == "process":
+            self.leftovers = clean_leftovers()
+            if self.leftovers:
+                log.warning("%s", self.leftovers.describe())
         rate = max(spec.settings.odr_hz, 100.0)
         self.ring = SampleRing(int(rate * RING_SECONDS) + 1024)
         self.status = StatusBlock()
         ctx = mp.get_context("spawn")
         self._events: Any = ctx.Queue() if mode == "process" else queue.Queue()
         self._worker: Any = None
+        self._run_record: RunRecord | None = None
         self.info: dict[str, Any] = {}
         self.crash: dict[str, Any] | None = None
+        self.restarts = 0
 
     def start(self) -> SamplerRunner:
         if self.mode == "process":
             self._worker = mp.get_context("spawn").Process(
                 target=_worker,
-                args=(self.spec, self.ring.handle, self.status.name, self._events),
+                args=(self.spec, self.ring.handle, self.status.name, self._events, os.getpid()),
                 name="wobble-sampler",
                 daemon=True,
             )
@@ -309,7 +408,43 @@ class SamplerRunner:
                 daemon=True,
             )
         self._worker.start()
+        if self.mode == "process":
+            self._record_run()
         return self
+
+    def _record_run(self) -> None:
+        """Note the shared blocks' names (and the worker) for the next start, should we be
+        killed before :meth:`close`."""
+        if self._run_record is None:
+            self._run_record = RunRecord.create()
+        self._run_record.save(
+            shared_memory=[self.ring.name, self.status.name],
+            semaphores=[name for name in [self.ring.lock_name] if name],
+            worker_pid=self._worker.pid,
+        )
+
+    @property
+    def pid(self) -> int | None:
+        """The worker process's id (None in thread mode or before the start)."""
+        return getattr(self._worker, "pid", None)
+
+    def restart(self, reason: str) -> None:
+        """Replace a dead or frozen worker by a new one writing on into the same ring (process
+        mode). The old one is killed first: two samplers must never read one chip."""
+        if self.mode != "process":
+            raise RuntimeError("only a sampler process can be restarted")
+        old = self._worker
+        if old is not None:
+            if old.is_alive():
+                old.kill()  # SIGKILL also ends a stopped (frozen) process
+            old.join(STOP_WAIT_S)
+        self.restarts += 1
+        log.warning("sampler restarted (%s); restart %d", reason, self.restarts)
+        # The old worker may have died holding the ring's lock.
+        self.ring.replace_lock()
+        self.status.set_stats({"alive": 0.0, "polls": 0.0, "restarts": float(self.restarts)})
+        self.status.set_control("stop", 0.0)
+        self.start()
 
     def wait_until_alive(self, timeout: float = 10.0) -> bool:
         """Wait until the worker runs its loop (or died)."""
@@ -352,24 +487,31 @@ class SamplerRunner:
         self.status.set_control("step_off", 1.0 if off else 0.0)
         self.status.set_control("version", self.status.control("version") + 1)
 
-    def stop(self, timeout: float = 5.0) -> None:
+    def stop(self, timeout: float = STOP_WAIT_S) -> None:
+        """Ask the worker to end; a process that has not ended within ``timeout`` (frozen, or
+        stuck in a driver) is killed, so this never hangs."""
         if self._worker is None:
             return
         self.status.set_control("stop", 1.0)
         self._worker.join(timeout)
         if self.mode == "process" and self._worker.is_alive():
-            self._worker.terminate()
+            self._worker.kill()
             self._worker.join(timeout)
         self.poll_events()
         self._worker = None
 
     def close(self) -> None:
+        """Stop the worker and free the shared blocks (once; later calls do nothing)."""
+        if self.status.values is None:
+            return
         self.stop()
         if self.mode == "process":
             self._events.close()
             self._events.join_thread()
         self.status.close()
         self.ring.close()
+        if self._run_record is not None:
+            self._run_record.remove()
 
     def __enter__(self) -> SamplerRunner:
         return self.start()

@@ -23,13 +23,16 @@ transaction (see :mod:`wobble_trainer.storage.schema`).
 from __future__ import annotations
 
 import contextlib
+import os
 import sqlite3
+import stat
 import struct
 from collections.abc import Iterator
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from wobble_trainer.paths import PRIVATE_FILE_MODE, make_private_dir
 from wobble_trainer.storage import schema
 from wobble_trainer.storage.codec import TracePrecision, trace_dtype
 from wobble_trainer.storage.errors import (
@@ -64,6 +67,16 @@ def read_header(path: Path) -> tuple[int, int] | None:
             header = f.read(100)
     except FileNotFoundError:
         return None
+    except IsADirectoryError:
+        raise StorageError(
+            f"The database path {path} is a directory, not a file. Move it away (or choose "
+            "another data directory) and start again; it has not been changed."
+        ) from None
+    except OSError as exc:
+        raise StorageError(
+            f"The database {path} cannot be read ({exc.strerror or exc}). Check that this user "
+            "may read and write it (the service runs as user wobble)."
+        ) from None
     if not header:
         return None
     if len(header) < 100 or not header.startswith(_SQLITE_MAGIC):
@@ -75,6 +88,21 @@ def read_header(path: Path) -> tuple[int, int] | None:
     user_version, = struct.unpack(">I", header[60:64])
     application_id, = struct.unpack(">I", header[68:72])
     return user_version, application_id
+
+
+def _private_file(path: Path) -> None:
+    """Create ``path`` empty with mode 0600 (SQLite then gives its -wal and -shm files the same
+    mode), or tighten an existing one of ours: the database holds health data."""
+    try:
+        fd = os.open(path, os.O_CREAT | os.O_WRONLY, PRIVATE_FILE_MODE)
+    except OSError:
+        return  # SQLite's own open reports the problem in its words
+    try:
+        info = os.fstat(fd)
+        if info.st_uid == os.getuid() and stat.S_IMODE(info.st_mode) & 0o077:
+            os.fchmod(fd, PRIVATE_FILE_MODE)
+    finally:
+        os.close(fd)
 
 
 def _check_version(path: Path, user_version: int, application_id: int) -> None:
@@ -129,6 +157,7 @@ class Database:
                 f"The data directory {self.path.parent} does not exist; create it or choose "
                 "another one."
             )
+        _private_file(self.path)
         with self._translate("opening the database"):
             conn = sqlite3.connect(
                 self.path, timeout=busy_timeout_s, isolation_level=None, check_same_thread=True
@@ -199,6 +228,7 @@ class Database:
         """Copy an older database aside before migrating it: migrations are one-way."""
         target_path = self.path.with_name(f"{self.path.name}.v{version}.bak")
         with self._translate(f"backing up the version-{version} database before upgrading"):
+            _private_file(target_path)
             target = sqlite3.connect(target_path)
             try:
                 conn.backup(target)
@@ -356,7 +386,7 @@ def open_database(directory: str | Path | None = None, **options: Any) -> Databa
     else:
         base = Path(directory)
         try:
-            base.mkdir(parents=True, exist_ok=True)
+            make_private_dir(base)
         except OSError as exc:
             raise StorageError(
                 f"Cannot create the data directory {base} ({exc.strerror}); choose a directory "

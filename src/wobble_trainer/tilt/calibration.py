@@ -1059,6 +1059,8 @@ def load(path: str | os.PathLike[str], device: DeviceIdentity | None = None) -> 
         return fail(f"the file is damaged (not valid JSON: {exc.msg} at line {exc.lineno})")
     except _Invalid as exc:
         return fail(f"the file is damaged ({exc})")
+    except RecursionError:
+        return fail("the file is damaged (nested far too deeply to be a calibration)")
     try:
         cal = from_json_dict(data)
     except NewerFormatError as exc:

@@ -84,10 +84,16 @@ class TimedActivity(Scene):
         heading, lines, key, score = self.results()
         self._store(score)
         best = False
-        if self.app.records is not None and key is not None and score is not None:
-            best = self.app.records.submit(key, score)
+        records = self.app.records
+        if records is not None and key is not None and score is not None:
+            best = records.submit(key, score)
+            if records.error:
+                self.app.warn(records.error)
+        problems = [self.log.error if self.log else "", getattr(records, "error", "")]
         self.app.results.append({"activity": self.name, "lines": lines, "score": score})
-        self.app.replace(ResultsScene(self.app, heading, lines, best))
+        self.app.replace(
+            ResultsScene(self.app, heading, lines, best, warning=" ".join(p for p in problems if p))
+        )
 
     def _store(self, score: float | None) -> None:
         """Keep the session: raw trial, balance metrics of the whole run, the score."""

@@ -59,6 +59,7 @@ from wobble_trainer.app.scenes.menus import AUTOPILOT_LEAN, MenuScene
 from wobble_trainer.app.session_log import SessionLog
 from wobble_trainer.app.widgets import (
     draw_choice,
+    draw_notice,
     draw_pause_veil,
     draw_progress_ring,
     draw_tilt_view,
@@ -527,7 +528,10 @@ class ProtocolRunner(Scene):
         self._close_log(completed=True)
         lines, notes = self.result_lines()
         self.app.results.append({"activity": self.kind, "lines": lines, "score": None})
-        self.app.replace(ProtocolResultsScene(self.app, f"{self.title}: results", lines, notes))
+        warning = self.log.error if self.log is not None else ""
+        self.app.replace(
+            ProtocolResultsScene(self.app, f"{self.title}: results", lines, notes, warning)
+        )
 
     def _close_log(self, completed: bool) -> None:
         summary = {
@@ -952,11 +956,15 @@ class ProtocolResultsScene(MenuScene):
     title = "Results"
     options = ["Done"]
 
-    def __init__(self, app: AppContext, heading: str, lines: list[str], notes: list[str]):
+    def __init__(
+        self, app: AppContext, heading: str, lines: list[str], notes: list[str], warning: str = ""
+    ):
         super().__init__(app)
         self.heading = heading
         self.lines = lines
         self.notes = notes
+        self.warning = warning
+        """Why the results could not be saved (full or read-only disk), in a red banner."""
 
     def choose(self, index: int) -> None:
         self.app.pop()
@@ -1008,6 +1016,8 @@ class ProtocolResultsScene(MenuScene):
             else "Hold the board level, then lean forward to close"
         )
         layout.text(surface, hint, layout.small_size, (layout.width // 2, hint_y), MUTED)
+        if self.warning:
+            draw_notice(surface, layout, "NOT SAVED. " + self.warning)
 
 
 def _wrapped_height(layout: Layout, text: str, size: int, width: int) -> int:

@@ -10,7 +10,7 @@ import pygame
 from wobble_trainer.app.controls import Command, LeanMenu
 from wobble_trainer.app.layout import ACCENT, BACKGROUND, MUTED, Layout
 from wobble_trainer.app.scene import ACTIVITIES, Activity, AppContext, Scene, Tick
-from wobble_trainer.app.widgets import draw_lean_menu
+from wobble_trainer.app.widgets import draw_lean_menu, draw_notice
 from wobble_trainer.feedback.cues import Cue
 from wobble_trainer.units import DEG
 
@@ -265,11 +265,20 @@ class ResultsScene(MenuScene):
     title = "Results"
     options = ["Done"]
 
-    def __init__(self, app: AppContext, heading: str, lines: list[str], best: bool = False):
+    def __init__(
+        self,
+        app: AppContext,
+        heading: str,
+        lines: list[str],
+        best: bool = False,
+        warning: str = "",
+    ):
         super().__init__(app)
         self.heading = heading
         self.lines = lines
         self.best = best
+        self.warning = warning
+        """Why the session (or the best) could not be saved, shown in a red banner."""
 
     def choose(self, index: int) -> None:
         self.app.pop()
@@ -291,3 +300,5 @@ class ResultsScene(MenuScene):
                 surface, line, layout.body_size, (layout.width // 2, y + layout.body_size // 2 + 4)
             ).bottom
         draw_lean_menu(surface, layout, self.options, self.menu, y + layout.margin, self.buttons)
+        if self.warning:
+            draw_notice(surface, layout, "NOT SAVED. " + self.warning)
