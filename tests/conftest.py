@@ -125,3 +125,282 @@ def assert_renders(scene, sizes=SCREEN_SIZES) -> None:
         pixels = pygame.surfarray.array3d(surface).reshape(-1, 3)
         colours = np.unique(pixels[:: max(1, len(pixels) // 20000)], axis=0)
         assert len(colours) > 3, f"{type(scene).__name__} renders blank at {size}"
+
+
+# -- clinic hub: a real PostgreSQL, hub databases, hub server processes, boards -----------------
+
+import contextlib  # noqa: E402
+import glob  # noqa: E402
+import itertools  # noqa: E402
+import shutil  # noqa: E402
+import socket  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+import tempfile  # noqa: E402
+import time  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+REPO_SRC = Path(__file__).resolve().parents[1] / "src"
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class PostgresServer:
+    """A throwaway PostgreSQL cluster on 127.0.0.1 (Debian's server binaries), trust auth.
+
+    Run as the ``postgres`` system user when the tests run as root (the server refuses root),
+    else as the current user. ``fsync=off``: the data is thrown away afterwards.
+    """
+
+    def __init__(self, bindir: Path) -> None:
+        self.bindir = bindir
+        self.root = Path(tempfile.mkdtemp(prefix="wobble-pg-"))
+        self.data = self.root / "data"
+        self.port = free_port()
+        self.user = "postgres" if os.geteuid() == 0 else None
+        if self.user:
+            shutil.chown(self.root, self.user, self.user)
+        self._names = itertools.count()
+
+    def _run(self, *args: str) -> None:
+        subprocess.run([str(self.bindir / args[0]), *args[1:]], check=True, user=self.user,
+                       capture_output=True, timeout=120)
+
+    def start(self) -> None:
+        self._run("initdb", "-D", str(self.data), "-U", "postgres", "--auth=trust", "-E", "UTF8",
+                  "--no-sync")
+        opts = (f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off "
+                "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200")
+        self._run("pg_ctl", "-D", str(self.data), "-l", str(self.root / "log"), "-o", opts,
+                  "-w", "-t", "60", "start")
+
+    def stop(self) -> None:
+        with contextlib.suppress(Exception):
+            self._run("pg_ctl", "-D", str(self.data), "-m", "fast", "-w", "stop")
+        shutil.rmtree(self.root, ignore_errors=True)
+
+    def new_database(self) -> str:
+        """A fresh, empty database; its ``postgresql://`` URL."""
+        import psycopg
+
+        name = f"hub_{os.getpid()}_{next(self._names)}"
+        with psycopg.connect(f"host=127.0.0.1 port={self.port} user=postgres dbname=postgres",
+                             autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')
+        return f"postgresql://postgres@127.0.0.1:{self.port}/{name}"
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    """The session's PostgreSQL server; skipped outside CI when PostgreSQL is not installed."""
+    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
+    if not found:
+        message = "PostgreSQL is not installed (apt-get install postgresql)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message + ": CI must test the hub on PostgreSQL")
+        pytest.skip(message)
+    server = PostgresServer(Path(found[-1]).parent)
+    try:
+        server.start()
+    except BaseException:
+        server.stop()
+        raise
+    yield server
+    server.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def hub_url(request, tmp_path) -> str:
+    """A fresh hub database URL, on the embedded SQLite and on the real PostgreSQL."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'hub.sqlite3'}"
+    return request.getfixturevalue("postgres_server").new_database()
+
+
+@pytest.fixture
+def hub_db(hub_url):
+    """A migrated HubDatabase on ``hub_url``."""
+    from wobble_trainer.hub.db import HubDatabase
+
+    with HubDatabase(hub_url) as db:
+        yield db
+
+
+class HubProcess:
+    """``wobble hub serve`` in its own process on 127.0.0.1, stoppable and restartable."""
+
+    def __init__(self, url: str, state_dir: Path, port: int | None = None) -> None:
+        self.database = url
+        self.state_dir = state_dir
+        self.port = port or free_port()
+        self.proc: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, timeout_s: float = 60.0) -> HubProcess:
+        env = {**os.environ, "PYTHONPATH": str(REPO_SRC), "WOBBLE_HUB_STATE_DIR":
+               str(self.state_dir)}
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "wobble_trainer", "hub", "serve", "--port", str(self.port),
+             "--database", self.database],
+            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        )
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"hub exited: {self.proc.stderr.read().decode()}")
+            with contextlib.suppress(OSError), socket.create_connection(
+                ("127.0.0.1", self.port), timeout=0.5
+            ):
+                return self
+            time.sleep(0.1)
+        self.stop()
+        raise RuntimeError("hub did not start listening")
+
+    def stop(self) -> None:
+        if self.proc is None:
+            return
+        self.proc.terminate()
+        try:
+            self.proc.wait(15)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(5)
+        if self.proc.stderr:
+            self.proc.stderr.close()
+        self.proc = None
+
+    def kill(self) -> None:
+        """An abrupt stop (SIGKILL), as a crash or power cut of the hub's machine."""
+        if self.proc is not None:
+            self.proc.kill()
+            self.proc.wait(5)
+            if self.proc.stderr:
+                self.proc.stderr.close()
+            self.proc = None
+
+
+class HubThread:
+    """The hub's real HTTP server (uvicorn on 127.0.0.1) in a thread of the test process:
+    the same application as ``wobble hub serve``, started in a fraction of the time."""
+
+    def __init__(self, url: str) -> None:
+        import threading
+
+        import uvicorn
+
+        from wobble_trainer.hub.app import create_app
+        from wobble_trainer.hub.db import HubDatabase
+
+        self.database = url
+        self.port = free_port()
+        self.db = HubDatabase(url)
+        config = uvicorn.Config(create_app(self.db), host="127.0.0.1", port=self.port,
+                                log_level="warning", lifespan="off")
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+        self.thread.start()
+        deadline = time.monotonic() + 30.0
+        while not self.server.started and time.monotonic() < deadline:
+            time.sleep(0.02)
+        if not self.server.started:
+            self.stop()
+            raise RuntimeError("the hub server did not start")
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(15)
+        self.db.close()
+
+
+@pytest.fixture
+def hub_process(hub_url):
+    """A started hub server on ``hub_url`` (stopped afterwards)."""
+    hub = HubThread(hub_url)
+    yield hub
+    hub.stop()
+
+
+def quantised_trace(n: int, seed: int = 0, rate_hz: float = 1000.0):
+    """(t, acc, gyr) as an MPU-6050 at ±8 g / ±1000 °/s gives them: raw counts × LSB size,
+    through the board's float32 storage (so exactly what a stored trial holds)."""
+    from wobble_trainer.storage.codec import pack_trace, unpack_trace
+    from wobble_trainer.units import STANDARD_GRAVITY
+
+    rng = np.random.default_rng(seed)
+    t = 5000.123 + np.arange(n) / rate_hz
+    tilt = np.cumsum(rng.normal(0.0, 0.002, (n, 2)), axis=0)
+    acc_counts = np.rint(np.column_stack([np.sin(tilt[:, 0]), np.sin(tilt[:, 1]),
+                                          np.cos(tilt[:, 0]) * np.cos(tilt[:, 1])]) * 4096.0
+                         + rng.normal(0.0, 6.0, (n, 3)))
+    gyr_counts = np.rint(np.diff(tilt, axis=0, prepend=tilt[:1]).sum(axis=1)[:, None]
+                         * rate_hz / DEG * 32.8 + rng.normal(0.0, 3.0, (n, 3)))
+    fmt, blob, count, crc = pack_trace(t, acc_counts * (STANDARD_GRAVITY / 4096.0),
+                                       gyr_counts * (DEG / 32.8))
+    return unpack_trace(fmt, blob, count, crc, "test trace")
+
+
+def record_session(db, profile_id: int, kind: str = "test:postural_stability",
+                   trials: int = 2, samples: int = 2000, seed: int = 0, metrics=None):
+    """A finished session with quantised trials in board database ``db``; its record."""
+    from wobble_trainer.tilt.calibration import Calibration, to_json_dict
+
+    session = db.sessions.start(profile_id, kind, settings={"seconds": 20},
+                                calibration=to_json_dict(Calibration.default()))
+    for k in range(trials):
+        t, acc, gyr = quantised_trace(samples, seed=seed * 100 + k)
+        db.sessions.add_trial(session.id, t, acc, gyr, label=f"trial {k + 1}",
+                              events=[{"t": 1.0, "what": "start"}])
+    return db.sessions.finish(session.id, metrics=metrics or {"osi": 1.5 + seed, "apsi": 1.0})
+
+
+class SimBoard:
+    """A board for hub tests: its own state directory and database, linked to a hub."""
+
+    def __init__(self, directory: Path, hub_database: str, hub_address: str, name: str) -> None:
+        from wobble_trainer.hub import accounts
+        from wobble_trainer.hub.db import HubDatabase
+        from wobble_trainer.storage import open_database
+        from wobble_trainer.sync.link import link_board
+
+        self.directory = directory
+        with HubDatabase(hub_database) as hub, hub.begin() as conn:
+            code = accounts.enrol_board(conn, name)
+        self.link = link_board(hub_address, code, directory)
+        self.db = open_database(directory)
+        self.name = name
+
+    def sync(self, client=None):
+        from wobble_trainer.sync.round import sync_once
+
+        return sync_once(self.db, client or self.link.client(timeout_s=10.0))
+
+    def close(self) -> None:
+        self.db.close()
+
+
+@pytest.fixture
+def make_board(hub_process, tmp_path):
+    """Factory of boards linked to ``hub_process`` (closed afterwards)."""
+    made: list[SimBoard] = []
+
+    def make(name: str = "Room 1", address: str | None = None) -> SimBoard:
+        board = SimBoard(tmp_path / f"board-{len(made)}", hub_process.database,
+                         address or hub_process.url, name)
+        made.append(board)
+        return board
+
+    yield make
+    for board in made:
+        board.close()

@@ -432,6 +432,12 @@ def build_parser() -> argparse.ArgumentParser:
     recompute.add_arguments(again)
     again.set_defaults(func=recompute.run)
 
+    from wobble_trainer.hub import cli as hub_cli
+    from wobble_trainer.sync import cli as sync_cli
+
+    hub_cli.add_commands(sub)
+    sync_cli.add_commands(sub)
+
     bench = sub.add_parser("bench", help="benchmarks (speed and accuracy targets)")
     bench_sub = bench.add_subparsers(dest="bench", metavar="BENCH", required=True)
     from wobble_trainer.bench import render as bench_render

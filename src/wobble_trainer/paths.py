@@ -16,13 +16,30 @@ APP_DIR_NAME = "wobble-trainer"
 
 def state_dir(create: bool = True) -> Path:
     """The state directory (made if missing, unless ``create`` is False)."""
-    explicit = os.environ.get("WOBBLE_STATE_DIR") or os.environ.get("STATE_DIRECTORY")
+    return _state_dir("WOBBLE_STATE_DIR", APP_DIR_NAME, create)
+
+
+def _state_dir(variable: str, name: str, create: bool, mode: int = 0o777) -> Path:
+    explicit = os.environ.get(variable) or os.environ.get("STATE_DIRECTORY")
     if explicit:
         # systemd passes a colon-separated list when several directories are configured.
         path = Path(explicit.split(":")[0])
     else:
         xdg = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
-        path = Path(xdg) / APP_DIR_NAME
+        path = Path(xdg) / name
     if create:
-        path.mkdir(parents=True, exist_ok=True)
+        path.mkdir(parents=True, exist_ok=True, mode=mode)
     return path
+
+
+HUB_DIR_NAME = "wobble-hub"
+
+
+def hub_state_dir(create: bool = True) -> Path:
+    """The clinic hub's own state directory (its embedded SQLite database lives there).
+
+    ``$WOBBLE_HUB_STATE_DIR`` when set, else systemd's ``$STATE_DIRECTORY`` (the hub unit's
+    ``StateDirectory=wobble-hub``), else ``$XDG_DATA_HOME/wobble-hub``. Separate from the board's
+    directory so a Pi that is both a board and the hub keeps the two databases apart.
+    """
+    return _state_dir("WOBBLE_HUB_STATE_DIR", HUB_DIR_NAME, create, mode=0o700)

@@ -164,15 +164,27 @@ def encode_trace(
     return CompactTrace(MAGIC + struct.pack("<I", len(head)) + head + body, n)
 
 
-def decode_trace(blob: bytes) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The exact (t, acc, gyr) float64 arrays that were encoded into ``blob``."""
+def _header(blob: bytes) -> tuple[dict[str, Any], int]:
     if len(blob) < 8 or blob[:4] != MAGIC:
         raise TraceCodecError("not a compact Wobble Trainer trace")
     (head_len,) = struct.unpack("<I", blob[4:8])
     try:
-        header = json.loads(blob[8 : 8 + head_len])
-        body = zlib.decompress(blob[8 + head_len :])
-    except (ValueError, zlib.error) as exc:
+        return json.loads(blob[8 : 8 + head_len]), 8 + head_len
+    except ValueError as exc:
+        raise TraceCodecError(f"the compact trace is damaged ({exc})") from exc
+
+
+def trace_precision(blob: bytes) -> str:
+    """The stored precision (float32/float64) of a compact trace's acc and gyr values."""
+    return str(_header(blob)[0]["precision"])
+
+
+def decode_trace(blob: bytes) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The exact (t, acc, gyr) float64 arrays that were encoded into ``blob``."""
+    header, start = _header(blob)
+    try:
+        body = zlib.decompress(blob[start:])
+    except zlib.error as exc:
         raise TraceCodecError(f"the compact trace is damaged ({exc})") from exc
     n = int(header["n"])
     ftype, utype, ustr = _PRECISIONS[header["precision"]]

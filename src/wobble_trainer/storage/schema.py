@@ -207,6 +207,8 @@ def _add_hub_sync(conn: sqlite3.Connection) -> None:
         f"""
         CREATE TRIGGER sessions_outbox_delete AFTER DELETE ON sessions
             WHEN OLD.kept = 1 AND {not_applying}
+            -- not when its profile is being deleted: that deletion covers the sessions
+            AND EXISTS (SELECT 1 FROM profiles WHERE id = OLD.profile_id)
         BEGIN
             DELETE FROM sync_outbox WHERE kind = 'session' AND uid = OLD.uid;
             INSERT OR REPLACE INTO sync_outbox (kind, uid) VALUES ('delete_session', OLD.uid);

@@ -145,6 +145,25 @@ def _events_json(events: Sequence[Any] | None, what: str) -> list[Any]:
     return list(events)
 
 
+def trial_from_row(row: Mapping[str, Any]) -> TrialRecord:
+    """A :class:`TrialRecord` from a ``trials`` row (or a mapping with the same keys)."""
+    what = f"trial {row['idx'] + 1} of session {row['session_id']}"
+    t, acc, gyr = unpack_trace(row["trace_format"], row["trace"], row["sample_count"],
+                               row["trace_crc32"], what)
+    return TrialRecord(
+        id=row["id"],
+        session_id=row["session_id"],
+        index=row["idx"],
+        label=row["label"],
+        started_at=parse_iso(row["started_at"]),
+        ended_at=parse_iso(row["ended_at"]),
+        t=t,
+        acc=acc,
+        gyr=gyr,
+        events=from_json(row["events"]),
+    )
+
+
 class SessionStore:
     """Record sessions and trials, and read them back (``db.sessions``)."""
 
@@ -346,7 +365,7 @@ class SessionStore:
         self.get(session_id)
         rows = self._db.query("SELECT * FROM trials WHERE session_id = ? ORDER BY idx",
                               (session_id,))
-        return [self._trial_from_row(r) for r in rows]
+        return [trial_from_row(r) for r in rows]
 
     def update_metrics(
         self, session_id: int, metrics: Mapping[str, Any], software_version: str
@@ -368,21 +387,3 @@ class SessionStore:
         if row is None:
             raise NotFoundError(f"there is no session with id {session_id}")
         return row
-
-    @staticmethod
-    def _trial_from_row(row: sqlite3.Row) -> TrialRecord:
-        what = f"trial {row['idx'] + 1} of session {row['session_id']}"
-        t, acc, gyr = unpack_trace(row["trace_format"], row["trace"], row["sample_count"],
-                                   row["trace_crc32"], what)
-        return TrialRecord(
-            id=row["id"],
-            session_id=row["session_id"],
-            index=row["idx"],
-            label=row["label"],
-            started_at=parse_iso(row["started_at"]),
-            ended_at=parse_iso(row["ended_at"]),
-            t=t,
-            acc=acc,
-            gyr=gyr,
-            events=from_json(row["events"]),
-        )
