@@ -404,3 +404,125 @@ def make_board(hub_process, tmp_path):
     yield make
     for board in made:
         board.close()
+
+
+class FaultProxy:
+    """A TCP proxy on 127.0.0.1 that breaks connections on purpose (seeded, so repeatable).
+
+    Each new connection draws one fate: pass, delay (every chunk held 0-200 ms), drop (closed
+    before anything is forwarded), or reset (an RST after a random number of bytes either way).
+    ``upstream_port`` may change while it runs (a hub restarted on another port). Its threads
+    end when :meth:`close` is called.
+    """
+
+    FATES = ("pass", "pass", "delay", "drop", "reset")
+
+    def __init__(self, upstream_port: int, seed: int = 0, faulty: bool = True) -> None:
+        import random as _random
+        import threading
+
+        self.upstream_port = upstream_port
+        self.faulty = faulty
+        self.rng = _random.Random(seed)
+        self.lock = threading.Lock()
+        self.fates: list[str] = []
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.listener.settimeout(0.2)
+        self.port = self.listener.getsockname()[1]
+        self.closing = threading.Event()
+        self.threads: list[threading.Thread] = []
+        self._spawn(self._accept)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def _spawn(self, target, *args) -> None:
+        import threading
+
+        thread = threading.Thread(target=target, args=args, daemon=True)
+        self.threads.append(thread)
+        thread.start()
+
+    def _accept(self) -> None:
+        while not self.closing.is_set():
+            try:
+                client, _ = self.listener.accept()
+            except (TimeoutError, OSError):
+                continue
+            with self.lock:
+                fate = self.rng.choice(self.FATES) if self.faulty else "pass"
+                budget = self.rng.randrange(1, 200_000)
+                self.fates.append(fate)
+            self._spawn(self._serve, client, fate, budget)
+
+    @staticmethod
+    def _reset(sock: socket.socket) -> None:
+        import struct as _struct
+
+        with contextlib.suppress(OSError):
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, _struct.pack("ii", 1, 0))
+        sock.close()
+
+    def _serve(self, client: socket.socket, fate: str, budget: int) -> None:
+        import random as _random
+        import selectors
+
+        if fate == "drop":
+            client.close()
+            return
+        try:
+            upstream = socket.create_connection(("127.0.0.1", self.upstream_port), timeout=5)
+        except OSError:
+            self._reset(client)
+            return
+        rng = _random.Random(budget)
+        sel = selectors.DefaultSelector()
+        sel.register(client, selectors.EVENT_READ, upstream)
+        sel.register(upstream, selectors.EVENT_READ, client)
+        moved = 0
+        deadline = time.monotonic() + 120.0
+        try:
+            while not self.closing.is_set() and time.monotonic() < deadline:
+                events = sel.select(0.2)
+                for key, _ in events:
+                    data = key.fileobj.recv(65536)
+                    if not data:
+                        return
+                    if fate == "delay":
+                        time.sleep(rng.uniform(0.0, 0.2))
+                    moved += len(data)
+                    if fate == "reset" and moved > budget:
+                        return
+                    key.data.sendall(data)
+        except OSError:
+            return
+        finally:
+            sel.close()
+            if fate == "reset":
+                self._reset(client)
+                self._reset(upstream)
+            else:
+                client.close()
+                upstream.close()
+
+    def close(self) -> None:
+        self.closing.set()
+        self.listener.close()
+        for thread in self.threads:
+            thread.join(5)
+
+
+@pytest.fixture
+def fault_proxy():
+    """Factory of :class:`FaultProxy` instances, all closed afterwards."""
+    made: list[FaultProxy] = []
+
+    def make(upstream_port: int, seed: int = 0) -> FaultProxy:
+        proxy = FaultProxy(upstream_port, seed)
+        made.append(proxy)
+        return proxy
+
+    yield make
+    for proxy in made:
+        proxy.close()

@@ -9,6 +9,7 @@ a round cut after any request is finished by the next one with nothing stored tw
 from __future__ import annotations
 
 import dataclasses
+import os
 from datetime import date
 
 import numpy as np
@@ -220,3 +221,175 @@ def test_a_cut_round_is_finished_by_the_next_with_nothing_twice(make_board, hub_
 
 def ann_uid(board, profile_id: int) -> str:
     return board.db.query("SELECT uid FROM profiles WHERE id = ?", (profile_id,))[0]["uid"]
+
+
+# -- faults: three boards through a breaking network, a hub killed and restarted ---------------
+
+
+def expected_on_hub(boards) -> tuple[set[str], int, int]:
+    """Session uids, trial count and sample count the boards hold for real profiles."""
+    uids, n_trials, n_samples = set(), 0, 0
+    for b in boards:
+        for row in b.db.query(
+            "SELECT s.uid, (SELECT count(*) FROM trials WHERE session_id = s.id) AS n, "
+            "(SELECT coalesce(sum(sample_count), 0) FROM trials WHERE session_id = s.id) AS m "
+            "FROM sessions s JOIN profiles p ON p.id = s.profile_id "
+            "WHERE p.is_guest = 0 AND s.ended_at IS NOT NULL"
+        ):
+            uids.add(row["uid"])
+            n_trials += row["n"]
+            n_samples += row["m"]
+    return uids, n_trials, n_samples
+
+
+def assert_hub_holds_exactly(url: str, boards) -> None:
+    uids, n_trials, n_samples = expected_on_hub(boards)
+    with HubDatabase(url) as hub, hub.begin() as conn:
+        on_hub = list(conn.execute(select(sessions.c.uid)).scalars())
+    assert sorted(on_hub) == sorted(uids)  # every session, exactly once
+    counts = hub_counts(url)
+    assert (counts["trials"], counts["samples"]) == (n_trials, n_samples)
+
+
+def test_three_boards_through_a_faulty_network_and_a_hub_restart(hub_url, tmp_path,
+                                                                   fault_proxy):
+    import random
+    import subprocess
+    import sys
+
+    from conftest import REPO_SRC, HubProcess, SimBoard
+
+    from wobble_trainer.sync.client import HubError
+
+    HubDatabase(hub_url).close()
+    hub = HubProcess(hub_url, tmp_path / "hub-state").start()
+    boards: list[SimBoard] = []
+    try:
+        proxies = [fault_proxy(hub.port, seed=k) for k in range(3)]
+        # Linking goes straight to the hub; syncing goes through the breaking proxies.
+        for k in range(3):
+            b = SimBoard(tmp_path / f"b{k}", hub_url, hub.url, f"Room {k}")
+            b.link = dataclasses.replace(b.link, hub_url=proxies[k].url)
+            boards.append(b)
+        rng = random.Random(42)
+        for k, b in enumerate(boards):
+            for name in ("Ann", "Bob"):
+                p = b.db.profiles.create(f"{name} {k}", 1950 + k, 1.7, "left")
+                for s in range(2):
+                    record_session(b.db, p.id, trials=2, samples=1500, seed=k * 10 + s)
+        killed = 0
+        for round_no in range(8):
+            if round_no == 3:
+                hub.kill()  # the hub's machine loses power mid-day ...
+                hub.start()  # ... and comes back on the same address
+            for k, b in enumerate(boards):
+                if round_no % 2:  # the board keeps recording meanwhile
+                    p = b.db.profiles.find(f"Ann {k}")
+                    record_session(b.db, p.id, trials=1, samples=800, seed=100 + round_no)
+                if round_no in (1, 5) and k == 1:
+                    # `wobble sync` in its own process, killed at a random instant.
+                    from wobble_trainer.sync.link import save_link
+
+                    save_link(b.link, b.directory)
+                    env = {**os.environ, "PYTHONPATH": str(REPO_SRC),
+                           "WOBBLE_STATE_DIR": str(b.directory)}
+                    proc = subprocess.Popen([sys.executable, "-m", "wobble_trainer", "sync"],
+                                            env=env, stdout=subprocess.DEVNULL,
+                                            stderr=subprocess.DEVNULL)
+                    try:
+                        proc.wait(rng.uniform(0.5, 3.0))
+                    except subprocess.TimeoutExpired:
+                        proc.kill()
+                        killed += 1
+                    proc.wait(10)
+                    continue
+                try:
+                    b.sync(b.link.client(timeout_s=3.0))
+                except HubError:
+                    pass  # a broken round; the next one carries on
+        faults = [f for p in proxies for f in p.fates if f != "pass"]
+        assert len(faults) >= 10
+        for p in proxies:
+            p.faulty = False
+        for _ in range(5):
+            for b in boards:
+                b.sync(b.link.client(timeout_s=10.0))
+            if all(not b.db.outbox.pending() for b in boards):
+                break
+        assert all(not b.db.outbox.pending() for b in boards)
+        assert_hub_holds_exactly(hub_url, boards)
+        assert hub_counts(hub_url)["patients"] == 6
+    finally:
+        hub.stop()
+        for b in boards:
+            b.close()
+
+
+def test_two_hub_processes_on_one_postgresql_take_syncs_at_once(postgres_server, tmp_path):
+    import threading
+
+    from conftest import HubProcess, SimBoard
+
+    url = postgres_server.new_database()
+    HubDatabase(url).close()
+    hubs = [HubProcess(url, tmp_path / f"hub{k}").start() for k in range(2)]
+    boards = []
+    try:
+        for k in range(3):
+            b = SimBoard(tmp_path / f"b{k}", url, hubs[k % 2].url, f"Room {k}")
+            p = b.db.profiles.create(f"Ann {k}", 1960, 1.6, "left")
+            for s in range(4):
+                record_session(b.db, p.id, trials=2, samples=1000, seed=k * 10 + s)
+            boards.append(b)
+        docs = [b.db.outbox.session_document(b.db.outbox.pending()[-1].uid) for b in boards]
+        errors: list[BaseException] = []
+
+        def sync_board(k: int) -> None:
+            from wobble_trainer.storage import open_database
+            from wobble_trainer.sync.round import sync_once
+
+            # Each thread its own connection (SQLite connections stay in their thread).
+            try:
+                with open_database(boards[k].directory) as db:
+                    for r in range(2):
+                        hub = hubs[(k + r) % 2]
+                        sync_once(db, dataclasses.replace(boards[k].link,
+                                                          hub_url=hub.url).client())
+            except BaseException as exc:  # noqa: BLE001 - reported below
+                errors.append(exc)
+
+        def race_same_session(k: int) -> None:
+            # The same session sent to both processes at the same moment.
+            import base64
+
+            try:
+                for hub in hubs:
+                    link = dataclasses.replace(boards[k].link, hub_url=hub.url)
+                    doc = dict(docs[k])
+                    doc["trials"] = [{**t, "trace_b64": base64.b64encode(t["trace"]).decode()}
+                                     for t in docs[k]["trials"]]
+                    for t in doc["trials"]:
+                        t.pop("trace", None)
+                    doc["profile"] = profile_docs[k]
+                    link.client().post("/api/sessions", doc)
+            except BaseException as exc:  # noqa: BLE001
+                errors.append(exc)
+
+        profile_docs = [b.db.outbox.profile_document(d["profile_uid"])
+                        for b, d in zip(boards, docs, strict=True)]
+        threads = [threading.Thread(target=sync_board, args=(k,)) for k in range(3)]
+        threads += [threading.Thread(target=race_same_session, args=(k,)) for k in range(3)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(120)
+        assert not errors, errors
+        for b in boards:
+            b.sync()
+        assert_hub_holds_exactly(url, boards)
+        assert hub_counts(url)["sessions"] == 12
+    finally:
+        for h in hubs:
+            h.stop()
+        for b in boards:
+            b.close()

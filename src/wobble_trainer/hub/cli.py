@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import getpass
 import json
+import os
 import sys
 
 HUB_MISSING = (
@@ -19,9 +20,9 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     hub_sub = hub.add_subparsers(dest="hub_command", metavar="HUB_COMMAND", required=True)
 
     def with_db(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
-        p.add_argument("--database", default=None,
-                       help="postgresql://USER:PASS@HOST:PORT/DB (default: embedded SQLite in "
-                       "the hub's state directory)")
+        p.add_argument("--database", default=os.environ.get("WOBBLE_HUB_DATABASE") or None,
+                       help="postgresql://USER:PASS@HOST:PORT/DB (default: $WOBBLE_HUB_DATABASE, "
+                       "else embedded SQLite in the hub's state directory)")
         return p
 
     serve = with_db(hub_sub.add_parser("serve", help="serve the boards' API and the web view"))
