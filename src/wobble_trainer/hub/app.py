@@ -7,12 +7,12 @@ database. :func:`serve` runs it with uvicorn (HTTPS when given a certificate and
 
 from __future__ import annotations
 
+from sqlalchemy import text
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
-from sqlalchemy import text
 
 from wobble_trainer import __version__
 from wobble_trainer.hub import api

@@ -90,7 +90,9 @@ def _check_profile(doc: Mapping[str, Any]) -> tuple[str, dict[str, Any], list[An
         assignments = list(doc.get("assignments", []))
         name = str(fields["name"]).strip()
     except (KeyError, TypeError, ValueError) as exc:
-        raise SyncError(f"a profile document needs uid, fields.name and assignments ({exc})")
+        raise SyncError(
+            f"a profile document needs uid, fields.name and assignments ({exc})"
+        ) from exc
     if not uid or not name:
         raise SyncError("a profile document needs a uid and a name")
     return uid, fields, assignments
@@ -155,7 +157,9 @@ def receive_session(conn: Connection, board: Board, doc: Mapping[str, Any]) -> s
         kind = str(columns["kind"])
         started = str(columns["started_at"])
     except (KeyError, TypeError, ValueError) as exc:
-        raise SyncError(f"a session document needs uid, profile, columns and trials ({exc})")
+        raise SyncError(
+            f"a session document needs uid, profile, columns and trials ({exc})"
+        ) from exc
     p_uid, fields, assignments = _check_profile(profile)
     if _is_deleted(conn, p_uid):
         return "deleted"

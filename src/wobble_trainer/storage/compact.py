@@ -148,7 +148,9 @@ def encode_trace(
         found = _encode_counts(arr, ftype)
         if found is None:
             raw = arr.astype(ftype).view(utype).reshape(-1)
-            add(name, _shuffle(np.bitwise_xor(raw, np.concatenate([[0], raw[:-1]]).astype(utype))))
+            previous = np.zeros_like(raw)
+            previous[1:] = raw[:-1]  # (np.concatenate with a Python 0 would go via float64)
+            add(name, _shuffle(np.bitwise_xor(raw, previous)))
             header[name] = {"mode": "raw"}
             continue
         q, counts, bad = found

@@ -24,7 +24,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from wobble_trainer.storage.codec import unpack_trace
+from wobble_trainer.storage.codec import iso, now, unpack_trace
 from wobble_trainer.storage.compact import encode_trace
 
 if TYPE_CHECKING:
@@ -50,7 +50,7 @@ class OutboxEntry:
 
 
 def _generic(row: sqlite3.Row, skip: frozenset[str]) -> dict[str, Any]:
-    return {k: row[k] for k in row.keys() if k not in skip}
+    return {k: row[k] for k in row.keys() if k not in skip}  # noqa: SIM118 - sqlite3.Row
 
 
 def _precision(trace_format: str) -> str:
@@ -172,7 +172,7 @@ class OutboxStore:
                     "dominant_leg, is_guest, created_at, hub_revision) "
                     "VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?, ?)",
                     (doc["uid"], *fields.values(),
-                     doc["fields"].get("created_at") or doc.get("updated_at"), doc["revision"]),
+                     doc["fields"].get("created_at") or iso(now()), doc["revision"]),
                 )
                 profile_id = cur.lastrowid
             else:

@@ -144,8 +144,9 @@ def _add_hub_sync(conn: sqlite3.Connection) -> None:
     merge. The triggers put every change the hub must hear of into ``sync_outbox`` in the same
     transaction as the change itself, so no code path that edits the database can forget it and
     a power cut can never separate the two. A change queued again replaces its entry (a new id),
-    so a sync that sent the older state removes only the entry it sent. ``sync_state.applying`` is set (inside the sync's own
-    transaction) while changes that came *from* the hub are written, so they are not sent back.
+    so a sync that sent the older state removes only the entry it sent. ``sync_state.applying``
+    is set (inside the sync's own transaction) while changes that came *from* the hub are
+    written, so they are not sent back.
     """
     not_applying = "(SELECT applying FROM sync_state WHERE id = 1) = 0"
     for table in ("profiles", "sessions"):
