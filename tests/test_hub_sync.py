@@ -63,7 +63,7 @@ def test_profile_revisions_first_edit_wins(hub_db, board):
         assert (ok["status"], ok["patient"]["revision"]) == ("accepted", 2)
         stale = sync.receive_profile(conn, board, profile(name="Ann C", base=1))
         assert stale["status"] == "conflict" and stale["patient"]["fields"]["name"] == "Ann B"
-        doc = sync.assign_programme(conn, "p1", "ankle_sprain_prevention", date(2026, 1, 5),
+        doc = sync.assign_programme(conn, "p1", "ankle-sprain-prevention", date(2026, 1, 5),
                                     "dr who")
         assert doc["revision"] == 3 and doc["assignments"][0]["end_date"] is None
         doc = sync.assign_programme(conn, "p1", "other", date(2026, 2, 5), "dr who")

@@ -58,7 +58,7 @@ def test_edits_assignments_and_deletions_are_queued(db):
     db.profiles.update(dataclasses.replace(ann, height_m=1.7))
     assert kinds(db) == [("profile", uid)]
     db.outbox.done(db.outbox.pending()[0])
-    db.programmes.assign(ann.id, "ankle_sprain_prevention", date(2026, 1, 5))
+    db.programmes.assign(ann.id, "ankle-sprain-prevention", date(2026, 1, 5))
     assert kinds(db) == [("profile", uid)]
     db.sessions.delete(s.id)
     assert ("delete_session", s_uid) in kinds(db)
@@ -111,7 +111,7 @@ def test_profiles_from_the_hub_are_written_without_being_queued_back(db):
         db.outbox.done(e)
     doc = {"uid": uid, "revision": 4, "fields": {"name": "Ann", "birth_year": 1960,
            "sex": "female", "height_m": 1.7, "injured_side": "left", "dominant_leg": "left"},
-           "assignments": [{"programme_id": "ankle_sprain_prevention",
+           "assignments": [{"programme_id": "ankle-sprain-prevention",
                             "start_date": "2026-01-05", "end_date": None,
                             "assigned_at": "2026-01-04T10:00:00.000+00:00",
                             "assigned_by": "dr who", "note": None}]}

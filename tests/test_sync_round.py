@@ -104,13 +104,13 @@ def test_profile_and_programme_edited_on_the_hub_come_down(make_board, hub_proce
     board.sync()
     with HubDatabase(hub_process.database) as hub, hub.begin() as conn:
         sync.edit_patient(conn, ann_uid(board, ann.id), {"height_m": 1.7}, "dr who")
-        sync.assign_programme(conn, ann_uid(board, ann.id), "ankle_sprain_prevention",
+        sync.assign_programme(conn, ann_uid(board, ann.id), "ankle-sprain-prevention",
                               date(2026, 12, 1), "dr who")
     report = board.sync()
     assert report.profiles_down == ["Ann"]
     assert board.db.profiles.get(ann.id).height_m == 1.7
     current = board.db.programmes.current(ann.id, on=date(2026, 12, 2))
-    assert current is not None and current.programme_id == "ankle_sprain_prevention"
+    assert current is not None and current.programme_id == "ankle-sprain-prevention"
     assert current.assigned_by == "dr who"
     assert board.db.outbox.pending() == []  # what came down is not sent back up
     assert board.sync().profiles_down == []

@@ -15,7 +15,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from wobble_trainer import __version__
-from wobble_trainer.hub import api
+from wobble_trainer.hub import api, web
 from wobble_trainer.hub.db import HubDatabase
 
 
@@ -34,7 +34,7 @@ def create_app(db: HubDatabase) -> Starlette:
         ok = await run_in_threadpool(check)
         return JSONResponse({"ok": ok, "version": __version__}, status_code=200 if ok else 503)
 
-    routes = [Route("/healthz", healthz), *api.build_routes(db)]
+    routes = [Route("/healthz", healthz), *api.build_routes(db), *web.build_routes(db)]
     app = Starlette(routes=routes)
     app.state.db = db
     return app
