@@ -526,3 +526,30 @@ def fault_proxy():
     yield make
     for proxy in made:
         proxy.close()
+
+
+@pytest.fixture
+def browser():
+    """Debian's Chromium driven through its chromedriver by Selenium (nothing is downloaded)."""
+    chromium, driver = shutil.which("chromium"), shutil.which("chromedriver")
+    if not chromium or not driver:
+        message = "Chromium and its driver are not installed (apt-get install chromium " \
+                  "chromium-driver)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message + ": CI must test the web view in a real browser")
+        pytest.skip(message)
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = chromium
+    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run",
+                 "--disable-dev-shm-usage", "--window-size=1024,768"):
+        options.add_argument(flag)
+    session = webdriver.Chrome(service=Service(executable_path=driver), options=options)
+    session.set_page_load_timeout(30)
+    try:
+        yield session
+    finally:
+        session.quit()

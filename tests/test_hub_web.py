@@ -129,3 +129,50 @@ def test_assign_edit_and_delete_from_the_patient_page(hub, hub_db):
         == 400
     hub.post("/patients/p1/delete", data={"csrf": token, "confirm": "Ann Smith"})
     assert hub_db.stats()["sessions"] == 0
+
+
+def test_in_a_real_browser_a_programme_assigned_on_the_hub_arrives_on_the_board(
+    make_board, hub_process, browser, tmp_path
+):
+    """Log in, find a patient, open a session, assign a programme; the board's next sync has it.
+    (Debian's Chromium, headless, through chromedriver; the hub is a real server on loopback.)"""
+    from datetime import date
+
+    from conftest import record_session
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select
+
+    from wobble_trainer.hub.db import HubDatabase
+
+    board = make_board()
+    ann = board.db.profiles.create("Ann Smith", 1960, 1.65, "left")
+    record_session(board.db, ann.id)
+    board.db.profiles.create("Bob Jones", 1970, 1.8, "right")
+    board.sync()
+    with HubDatabase(hub_process.database) as hub, hub.begin() as conn:
+        accounts.create_clinician(conn, "dr who", PASSWORD)
+
+    browser.get(hub_process.url + "/")
+    assert browser.current_url.endswith("/login")
+    browser.find_element(By.NAME, "name").send_keys("dr who")
+    browser.find_element(By.NAME, "password").send_keys(PASSWORD)
+    browser.find_element(By.ID, "login").click()
+    browser.find_element(By.ID, "find").send_keys("smith")
+    browser.find_element(By.ID, "find").submit()
+    assert "Bob Jones" not in browser.page_source
+    browser.find_element(By.LINK_TEXT, "Ann Smith").click()
+    browser.find_element(By.PARTIAL_LINK_TEXT, date.today().isoformat()[:4]).click()
+    metrics = browser.find_element(By.ID, "metrics").text
+    assert "osi" in metrics and "1.5" in metrics
+    browser.find_element(By.PARTIAL_LINK_TEXT, "Ann Smith").click()
+    Select(browser.find_element(By.ID, "programme")).select_by_value("ankle-sprain-prevention")
+    browser.find_element(By.ID, "assign").click()
+    assert "(current), by dr who" in browser.page_source
+    cookies = {c["name"]: c for c in browser.get_cookies()}
+    assert cookies[SESSION_COOKIE]["httpOnly"] is True
+
+    report = board.sync()
+    assert report.profiles_down == ["Ann Smith"]
+    current = board.db.programmes.current(ann.id)
+    assert current is not None and current.programme_id == "ankle-sprain-prevention"
+    assert current.assigned_by == "dr who"
