@@ -140,6 +140,8 @@ import tempfile  # noqa: E402
 import time  # noqa: E402
 from pathlib import Path  # noqa: E402
 
+from wobble_trainer.sim.trace import quantised_trace  # noqa: E402, F401 - for the tests
+
 REPO_SRC = Path(__file__).resolve().parents[1] / "src"
 
 
@@ -330,25 +332,6 @@ def hub_process(hub_url):
     hub = HubThread(hub_url)
     yield hub
     hub.stop()
-
-
-def quantised_trace(n: int, seed: int = 0, rate_hz: float = 1000.0):
-    """(t, acc, gyr) as an MPU-6050 at ±8 g / ±1000 °/s gives them: raw counts × LSB size,
-    through the board's float32 storage (so exactly what a stored trial holds)."""
-    from wobble_trainer.storage.codec import pack_trace, unpack_trace
-    from wobble_trainer.units import STANDARD_GRAVITY
-
-    rng = np.random.default_rng(seed)
-    t = 5000.123 + np.arange(n) / rate_hz
-    tilt = np.cumsum(rng.normal(0.0, 0.002, (n, 2)), axis=0)
-    acc_counts = np.rint(np.column_stack([np.sin(tilt[:, 0]), np.sin(tilt[:, 1]),
-                                          np.cos(tilt[:, 0]) * np.cos(tilt[:, 1])]) * 4096.0
-                         + rng.normal(0.0, 6.0, (n, 3)))
-    gyr_counts = np.rint(np.diff(tilt, axis=0, prepend=tilt[:1]).sum(axis=1)[:, None]
-                         * rate_hz / DEG * 32.8 + rng.normal(0.0, 3.0, (n, 3)))
-    fmt, blob, count, crc = pack_trace(t, acc_counts * (STANDARD_GRAVITY / 4096.0),
-                                       gyr_counts * (DEG / 32.8))
-    return unpack_trace(fmt, blob, count, crc, "test trace")
 
 
 def record_session(db, profile_id: int, kind: str = "test:postural_stability",

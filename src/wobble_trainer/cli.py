@@ -440,6 +440,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     bench = sub.add_parser("bench", help="benchmarks (speed and accuracy targets)")
     bench_sub = bench.add_subparsers(dest="bench", metavar="BENCH", required=True)
+    from wobble_trainer.bench import hub as bench_hub
     from wobble_trainer.bench import render as bench_render
     from wobble_trainer.bench import sampler as bench_sampler
     from wobble_trainer.bench import tilt as bench_tilt
@@ -448,6 +449,7 @@ def build_parser() -> argparse.ArgumentParser:
         ("sampler", bench_sampler, "sampler beside a busy 60 fps render loop"),
         ("tilt", bench_tilt, "tilt accuracy on real recordings and speed per sample"),
         ("render", bench_render, "frame time per scene and sample-to-screen latency"),
+        ("hub", bench_hub, "hub upload rate of a clinic day, bytes per sample, page times"),
     ):
         p = bench_sub.add_parser(name, help=text)
         module.add_arguments(p)
