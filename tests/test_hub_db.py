@@ -59,3 +59,31 @@ def test_an_unreachable_postgresql_says_so(tmp_path):
 
     with pytest.raises(HubDatabaseError, match="cannot connect"):
         HubDatabase(f"postgresql://nobody@127.0.0.1:{free_port()}/none")
+
+
+def test_upgrading_from_the_first_revision_fills_the_new_columns(hub_url):
+    import json
+
+    from alembic import command
+    from sqlalchemy import select
+
+    from wobble_trainer.hub.db import _alembic_config, make_engine
+    from wobble_trainer.hub.tables import sessions
+
+    engine = make_engine(hub_url)
+    with engine.connect() as conn:
+        command.upgrade(_alembic_config(conn), "0001")
+        conn.execute(text(
+            "INSERT INTO patients (uid, name, profile, assignments, revision, updated_at) "
+            "VALUES ('p', 'Ann', '{}', '[]', 1, CURRENT_TIMESTAMP)"))
+        record = {"metrics": json.dumps({"osi": 2.5}), "started_at":
+                  "2026-01-01T10:00:00+00:00", "ended_at": "2026-01-01T10:03:00+00:00"}
+        conn.execute(text(
+            "INSERT INTO sessions (uid, patient_id, kind, started_at, record, uploaded_at, "
+            "updated_at) VALUES ('s', 1, 'test:x', '2026-01-01', :r, CURRENT_TIMESTAMP, "
+            "CURRENT_TIMESTAMP)"), {"r": json.dumps(record)})
+        conn.commit()
+    engine.dispose()
+    with HubDatabase(hub_url) as db, db.begin() as conn:
+        row = conn.execute(select(sessions)).first()
+        assert (row.headline, row.minutes) == (2.5, 3.0)

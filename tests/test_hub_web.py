@@ -7,10 +7,12 @@ import re
 
 import pytest
 from conftest import quantised_trace
+from sqlalchemy import func, select
 from starlette.testclient import TestClient
 
 from wobble_trainer.hub import accounts, sync
 from wobble_trainer.hub.app import create_app
+from wobble_trainer.hub.tables import trial_views
 from wobble_trainer.hub.web import SESSION_COOKIE
 from wobble_trainer.storage.compact import encode_trace
 from wobble_trainer.tilt.calibration import Calibration, to_json_dict
@@ -66,7 +68,7 @@ def test_pages_need_a_login(hub):
         assert answer.status_code == 303 and answer.headers["location"] == "/login"
 
 
-def test_login_sets_an_httponly_cookie_and_pages_render(hub):
+def test_login_sets_an_httponly_cookie_and_pages_render(hub, hub_db):
     answer = log_in(hub)
     assert answer.status_code == 303
     cookie = answer.headers["set-cookie"]
@@ -79,6 +81,9 @@ def test_login_sets_an_httponly_cookie_and_pages_render(hub):
     session = hub.get("/sessions/s0")
     assert "<th>osi</th><td>3.0</td>" in session.text and "<th>sd.ap</th>" in session.text
     assert "polyline" in session.text
+    with hub_db.begin() as conn:  # the plotted angles are cached for the next view
+        assert conn.execute(select(func.count()).select_from(trial_views)).scalar_one() == 2
+    assert hub.get("/sessions/s0").text == session.text
     data = hub.get("/sessions/s0/session.json").json()
     assert data["metrics"]["osi"] == 3.0 and len(data["trials"]) == 2
     csv = hub.get("/sessions/s0/trial-0.csv").text.splitlines()

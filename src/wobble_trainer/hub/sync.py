@@ -39,6 +39,9 @@ from wobble_trainer.hub.tables import (
 )
 from wobble_trainer.storage.compact import TraceCodecError, decode_trace
 
+HEADLINE_METRICS = ("osi", "sway_osi", "score", "duration_s")
+"""The metric lists and charts show for a session: the first of these its metrics have."""
+
 
 class SyncError(ValueError):
     """A document from a board that the hub cannot take; the message says why."""
@@ -142,6 +145,29 @@ def receive_profile(conn: Connection, board: Board, doc: Mapping[str, Any]) -> d
     return {"status": "accepted" if changed else "conflict", "patient": patient_document(row)}
 
 
+def headline_of(columns: Mapping[str, Any]) -> float | None:
+    """The value of the session's headline metric (see :data:`HEADLINE_METRICS`)."""
+    try:
+        metrics = json.loads(columns.get("metrics") or "null") or {}
+    except (TypeError, ValueError):
+        return None
+    for key in HEADLINE_METRICS:
+        value = metrics.get(key) if isinstance(metrics, dict) else None
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return float(value)
+    return None
+
+
+def minutes_of(columns: Mapping[str, Any]) -> float:
+    """Minutes from the session's start to its end (0 when either is missing)."""
+    try:
+        start = datetime.fromisoformat(columns["started_at"])
+        end = datetime.fromisoformat(columns["ended_at"])
+    except (KeyError, TypeError, ValueError):
+        return 0.0
+    return max(0.0, (end - start).total_seconds() / 60.0)
+
+
 def receive_session(conn: Connection, board: Board, doc: Mapping[str, Any]) -> str:
     """Store an uploaded session: ``stored``, ``updated``, ``unchanged`` or ``deleted``.
 
@@ -178,7 +204,8 @@ def receive_session(conn: Connection, board: Board, doc: Mapping[str, Any]) -> s
     now = utcnow()
     record_text = _json(columns)
     values = dict(patient_id=patient.id, board_id=board.id, kind=kind, started_at=started,
-                  ended_at=columns.get("ended_at"), record=record_text, updated_at=now)
+                  ended_at=columns.get("ended_at"), record=record_text, updated_at=now,
+                  headline=headline_of(columns), minutes=minutes_of(columns))
     outcome = "stored"
     try:
         with conn.begin_nested():

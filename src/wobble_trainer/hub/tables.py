@@ -21,6 +21,7 @@ from sqlalchemy import (
     Boolean,
     Column,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -148,6 +149,8 @@ sessions = Table(
     Column("record", Text, nullable=False),
     Column("uploaded_at", UTC_TIME, nullable=False),
     Column("updated_at", UTC_TIME, nullable=False),
+    Column("headline", Float),
+    Column("minutes", Float, nullable=False, default=0.0),
     Index("sessions_by_patient_time", "patient_id", "started_at"),
 )
 
@@ -161,6 +164,14 @@ trials = Table(
     Column("sample_count", Integer, nullable=False),
     Column("trace", LargeBinary, nullable=False),
     UniqueConstraint("session_id", "idx", name="trials_session_idx"),
+)
+
+trial_views = Table(
+    "trial_views",
+    metadata,
+    Column("trial_id", Integer, ForeignKey("trials.id", ondelete="CASCADE"), primary_key=True),
+    Column("software_version", String(100), nullable=False),
+    Column("view", Text, nullable=False),
 )
 
 audit_log = Table(

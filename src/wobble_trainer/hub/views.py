@@ -10,37 +10,36 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import numpy as np
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
 
+from wobble_trainer import __version__
 from wobble_trainer.hub.records import session_record, trial_record
-from wobble_trainer.hub.tables import audit_log, board_patients, boards, patients, sessions, trials
+from wobble_trainer.hub.sync import HEADLINE_METRICS
+from wobble_trainer.hub.tables import (
+    audit_log,
+    board_patients,
+    boards,
+    patients,
+    sessions,
+    trial_views,
+    trials,
+)
 from wobble_trainer.programme import PROGRAMMES
 from wobble_trainer.reports.data import kind_title, session_calibration, trial_angles
-
-HEADLINE_METRICS = ("osi", "sway_osi", "score", "duration_s")
-"""The metric a list shows for a session: the first of these it has."""
 
 
 def headline(metrics: dict[str, Any] | None) -> tuple[str, float] | None:
     """(name, value) of a session's headline metric."""
-    for key in HEADLINE_METRICS:
+    for key in HEADLINE_METRICS:  # the same choice as the stored ``sessions.headline``
         value = (metrics or {}).get(key)
         if isinstance(value, int | float) and not isinstance(value, bool):
             return key, float(value)
     return None
-
-
-def _minutes(columns: dict[str, Any]) -> float:
-    try:
-        start = datetime.fromisoformat(columns["started_at"])
-        end = datetime.fromisoformat(columns["ended_at"])
-    except (KeyError, TypeError, ValueError):
-        return 0.0
-    return max(0.0, (end - start).total_seconds() / 60.0)
 
 
 def current_assignment(assignments: list[dict[str, Any]], day: date) -> dict[str, Any] | None:
@@ -85,25 +84,23 @@ def patient_list(conn: Connection, query: str = "", today: date | None = None,
         out[r.id] = PatientRow(r.uid, r.name, title, target)
     if not out:
         return []
-    week_rows = conn.execute(
-        select(sessions.c.patient_id, sessions.c.record)
+    week = conn.execute(
+        select(sessions.c.patient_id, func.count(), func.sum(sessions.c.minutes))
         .where(sessions.c.patient_id.in_(list(out)), sessions.c.started_at >= week_start)
+        .group_by(sessions.c.patient_id)
     ).all()
-    for s in week_rows:
-        row = out[s.patient_id]
-        row.sessions_week += 1
-        row.minutes_week += _minutes(json.loads(s.record))
+    for patient_id, count, minutes in week:
+        out[patient_id].sessions_week = int(count)
+        out[patient_id].minutes_week = float(minutes or 0.0)
     tests = conn.execute(
-        select(sessions.c.patient_id, sessions.c.kind, sessions.c.started_at, sessions.c.record)
-        .where(sessions.c.patient_id.in_(list(out)),
+        select(sessions.c.patient_id, sessions.c.kind, sessions.c.headline)
+        .where(sessions.c.patient_id.in_(list(out)), sessions.c.headline.is_not(None),
                sessions.c.kind.like("test:%") | sessions.c.kind.like("protocol:%"))
         .order_by(sessions.c.started_at)
     ).all()
     by_kind: dict[tuple[int, str], list[float]] = {}
     for s in tests:
-        h = headline(json.loads(json.loads(s.record).get("metrics") or "null"))
-        if h is not None:
-            by_kind.setdefault((s.patient_id, s.kind), []).append(h[1])
+        by_kind.setdefault((s.patient_id, s.kind), []).append(s.headline)
     for (pid, kind), values in sorted(by_kind.items()):
         out[pid].latest.append({"kind": kind_title(kind), "value": values[-1],
                                 "change": values[-1] - values[0] if len(values) > 1 else None})
@@ -128,7 +125,7 @@ def patient_detail(conn: Connection, uid: str) -> dict[str, Any] | None:
         h = headline(record.metrics)
         listed.append({"uid": s.uid, "kind": kind_title(record.kind),
                        "started": record.started_at.strftime("%Y-%m-%d %H:%M"),
-                       "minutes": _minutes(json.loads(s.record)),
+                       "minutes": s.minutes,
                        "headline": h, "trials": s.n_trials})
         if h is not None:
             history.setdefault(kind_title(record.kind), []).append(
@@ -180,31 +177,46 @@ def session_detail(conn: Connection, uid: str) -> dict[str, Any] | None:
     record = session_record(row, len(trial_rows))
     patient = conn.execute(select(patients).where(patients.c.id == row.patient_id)).first()
     calibration, warning = session_calibration(record)
-    shown = []
-    for tr in trial_rows:
-        trial = trial_record(tr)
-        angles = trial_angles(trial, calibration)
-        entry: dict[str, Any] = {"index": trial.index, "label": trial.label,
-                                 "samples": trial.sample_count,
-                                 "bytes_per_sample": len(tr.trace) / max(1, tr.sample_count)}
-        if angles is not None and len(angles.t) > 1:
-            lim = float(max(5.0, np.max(np.abs(angles.pitch_deg)),
-                            np.max(np.abs(angles.roll_deg))))
-            rng = (0.0, angles.duration_s)
-            entry["trace_pitch"] = _polyline(angles.t, angles.pitch_deg, 600, 120, rng,
-                                             (-lim, lim))
-            entry["trace_roll"] = _polyline(angles.t, angles.roll_deg, 600, 120, rng,
-                                            (-lim, lim))
-            entry["sway"] = _polyline(angles.roll_deg, angles.pitch_deg, 200, 200,
-                                      (-lim, lim), (-lim, lim))
-            entry["limit_deg"] = lim
-            entry["duration_s"] = angles.duration_s
-        shown.append(entry)
+    shown = [trial_view(conn, tr, calibration) for tr in trial_rows]
     return {"uid": uid, "kind": kind_title(record.kind), "raw_kind": record.kind,
             "started": record.started_at.isoformat(timespec="seconds"),
             "metrics": flatten(record.metrics or {}), "patient_uid": patient.uid,
             "patient_name": patient.name, "trials": shown, "calibration_warning": warning,
             "software_version": record.software_version, "record": record}
+
+
+def trial_view(conn: Connection, row: Any, calibration: Any) -> dict[str, Any]:
+    """What the session page draws of one trial, cached in the database per software version
+    (the tilt estimator needs seconds for a 2-minute trace at 1 kHz)."""
+    cached = conn.execute(select(trial_views).where(trial_views.c.trial_id == row.id)).first()
+    if cached is not None and cached.software_version == __version__:
+        return json.loads(cached.view)
+    trial = trial_record(row)
+    angles = trial_angles(trial, calibration)
+    entry: dict[str, Any] = {"index": trial.index, "label": trial.label,
+                             "samples": trial.sample_count,
+                             "bytes_per_sample": len(row.trace) / max(1, row.sample_count)}
+    if angles is not None and len(angles.t) > 1:
+        lim = float(max(5.0, np.max(np.abs(angles.pitch_deg)), np.max(np.abs(angles.roll_deg))))
+        span = (0.0, angles.duration_s)
+        entry["trace_pitch"] = _polyline(angles.t, angles.pitch_deg, 600, 120, span, (-lim, lim))
+        entry["trace_roll"] = _polyline(angles.t, angles.roll_deg, 600, 120, span, (-lim, lim))
+        entry["sway"] = _polyline(angles.roll_deg, angles.pitch_deg, 200, 200, (-lim, lim),
+                                  (-lim, lim))
+        entry["limit_deg"] = lim
+        entry["duration_s"] = angles.duration_s
+    text = json.dumps(entry)
+    if cached is None:
+        try:
+            with conn.begin_nested():
+                conn.execute(insert(trial_views).values(trial_id=row.id, view=text,
+                                                        software_version=__version__))
+        except IntegrityError:
+            pass  # another request cached it meanwhile
+    else:
+        conn.execute(update(trial_views).where(trial_views.c.trial_id == row.id)
+                     .values(view=text, software_version=__version__))
+    return entry
 
 
 def flatten(metrics: dict[str, Any], prefix: str = "") -> list[tuple[str, Any]]:
