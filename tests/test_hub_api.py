@@ -21,8 +21,7 @@ def test_health_check_answers_without_credentials(client):
     assert answer.status_code == 200 and answer.json()["ok"] is True
 
 
-@pytest.mark.parametrize("path", ["/api/profiles", "/api/sessions", "/api/deletions",
-                                  "/api/pull"])
+@pytest.mark.parametrize("path", ["/api/profiles", "/api/sessions", "/api/deletions", "/api/pull"])
 def test_every_api_route_needs_a_board(client, path):
     assert client.post(path, json={}).status_code == 401
     bad = client.post(path, json={}, headers={"Authorization": "Board 1:nope"})

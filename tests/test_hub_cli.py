@@ -16,11 +16,13 @@ from wobble_trainer.hub.db import HubDatabase
 
 def test_create_clinician_enrol_revoke_and_stats(hub_url, monkeypatch, capsys):
     monkeypatch.setattr(sys, "stdin", io.StringIO("tardis-blue\n"))
-    assert main(["hub", "create-clinician", "dr who", "--password-stdin",
-                 "--database", hub_url]) == 0
+    assert (
+        main(["hub", "create-clinician", "dr who", "--password-stdin", "--database", hub_url]) == 0
+    )
     monkeypatch.setattr(sys, "stdin", io.StringIO("tardis-blue\n"))
-    assert main(["hub", "create-clinician", "dr who", "--password-stdin",
-                 "--database", hub_url]) == 1
+    assert (
+        main(["hub", "create-clinician", "dr who", "--password-stdin", "--database", hub_url]) == 1
+    )
     assert "already" in capsys.readouterr().err
     assert main(["hub", "enrol-board", "Room 1", "--database", hub_url]) == 0
     code = capsys.readouterr().out.strip()
@@ -40,10 +42,17 @@ def test_serve_defaults_to_sqlite_in_the_hub_state_directory(tmp_path):
     import urllib.request
 
     port = free_port()
-    env = {"PYTHONPATH": str(REPO_SRC), "WOBBLE_HUB_STATE_DIR": str(tmp_path / "state"),
-           "PATH": "/usr/bin:/bin"}
-    proc = subprocess.Popen([sys.executable, "-m", "wobble_trainer", "hub", "serve", "--port",
-                             str(port)], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    env = {
+        "PYTHONPATH": str(REPO_SRC),
+        "WOBBLE_HUB_STATE_DIR": str(tmp_path / "state"),
+        "PATH": "/usr/bin:/bin",
+    }
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "wobble_trainer", "hub", "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     try:
         deadline = time.monotonic() + 60
         body = None

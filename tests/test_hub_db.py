@@ -28,8 +28,14 @@ def test_migrated_schema_is_exactly_the_metadata(hub_db):
 def test_opening_again_migrates_nothing_and_stats_count(hub_url):
     with HubDatabase(hub_url) as db:
         assert db.migrate() == (head_revision(), head_revision())
-        assert db.stats() == {"boards": 0, "patients": 0, "sessions": 0, "trials": 0,
-                              "samples": 0, "clinicians": 0}
+        assert db.stats() == {
+            "boards": 0,
+            "patients": 0,
+            "sessions": 0,
+            "trials": 0,
+            "samples": 0,
+            "clinicians": 0,
+        }
 
 
 def test_a_database_from_a_newer_hub_is_refused(hub_db, hub_url):
@@ -73,15 +79,25 @@ def test_upgrading_from_the_first_revision_fills_the_new_columns(hub_url):
     engine = make_engine(hub_url)
     with engine.connect() as conn:
         command.upgrade(_alembic_config(conn), "0001")
-        conn.execute(text(
-            "INSERT INTO patients (uid, name, profile, assignments, revision, updated_at) "
-            "VALUES ('p', 'Ann', '{}', '[]', 1, CURRENT_TIMESTAMP)"))
-        record = {"metrics": json.dumps({"osi": 2.5}), "started_at":
-                  "2026-01-01T10:00:00+00:00", "ended_at": "2026-01-01T10:03:00+00:00"}
-        conn.execute(text(
-            "INSERT INTO sessions (uid, patient_id, kind, started_at, record, uploaded_at, "
-            "updated_at) VALUES ('s', 1, 'test:x', '2026-01-01', :r, CURRENT_TIMESTAMP, "
-            "CURRENT_TIMESTAMP)"), {"r": json.dumps(record)})
+        conn.execute(
+            text(
+                "INSERT INTO patients (uid, name, profile, assignments, revision, updated_at) "
+                "VALUES ('p', 'Ann', '{}', '[]', 1, CURRENT_TIMESTAMP)"
+            )
+        )
+        record = {
+            "metrics": json.dumps({"osi": 2.5}),
+            "started_at": "2026-01-01T10:00:00+00:00",
+            "ended_at": "2026-01-01T10:03:00+00:00",
+        }
+        conn.execute(
+            text(
+                "INSERT INTO sessions (uid, patient_id, kind, started_at, record, uploaded_at, "
+                "updated_at) VALUES ('s', 1, 'test:x', '2026-01-01', :r, CURRENT_TIMESTAMP, "
+                "CURRENT_TIMESTAMP)"
+            ),
+            {"r": json.dumps(record)},
+        )
         conn.commit()
     engine.dispose()
     with HubDatabase(hub_url) as db, db.begin() as conn:

@@ -19,19 +19,36 @@ def board(hub_db):
 
 
 def profile(uid="p1", name="Ann", base=0):
-    return {"uid": uid, "base_revision": base,
-            "fields": {"name": name, "birth_year": 1960, "height_m": 1.6}, "assignments": []}
+    return {
+        "uid": uid,
+        "base_revision": base,
+        "fields": {"name": name, "birth_year": 1960, "height_m": 1.6},
+        "assignments": [],
+    }
 
 
 def session(uid="s1", trials=2, metrics='{"osi":1.0}'):
     docs = []
     for k in range(trials):
         t, acc, gyr = quantised_trace(200, seed=k)
-        docs.append({"columns": {"idx": k, "label": f"t{k}"}, "sample_count": 200,
-                     "trace": encode_trace(t, acc, gyr).blob})
-    return {"uid": uid, "profile": profile(), "trials": docs,
-            "columns": {"kind": "game:marbles", "started_at": "2026-01-01T10:00:00.000+01:00",
-                        "ended_at": "2026-01-01T10:02:00.000+01:00", "metrics": metrics}}
+        docs.append(
+            {
+                "columns": {"idx": k, "label": f"t{k}"},
+                "sample_count": 200,
+                "trace": encode_trace(t, acc, gyr).blob,
+            }
+        )
+    return {
+        "uid": uid,
+        "profile": profile(),
+        "trials": docs,
+        "columns": {
+            "kind": "game:marbles",
+            "started_at": "2026-01-01T10:00:00.000+01:00",
+            "ended_at": "2026-01-01T10:02:00.000+01:00",
+            "metrics": metrics,
+        },
+    }
 
 
 def test_sessions_are_stored_once_and_updated_in_place(hub_db, board):
@@ -63,8 +80,9 @@ def test_profile_revisions_first_edit_wins(hub_db, board):
         assert (ok["status"], ok["patient"]["revision"]) == ("accepted", 2)
         stale = sync.receive_profile(conn, board, profile(name="Ann C", base=1))
         assert stale["status"] == "conflict" and stale["patient"]["fields"]["name"] == "Ann B"
-        doc = sync.assign_programme(conn, "p1", "ankle-sprain-prevention", date(2026, 1, 5),
-                                    "dr who")
+        doc = sync.assign_programme(
+            conn, "p1", "ankle-sprain-prevention", date(2026, 1, 5), "dr who"
+        )
         assert doc["revision"] == 3 and doc["assignments"][0]["end_date"] is None
         doc = sync.assign_programme(conn, "p1", "other", date(2026, 2, 5), "dr who")
         assert doc["assignments"][0]["end_date"] == "2026-02-05"

@@ -29,24 +29,55 @@ def hub(hub_db):
         trials = []
         for k in range(2):
             t, acc, gyr = quantised_trace(1500, seed=k)
-            trials.append({"columns": {"idx": k, "label": f"trial {k + 1}", "events": "[]",
-                                       "started_at": None, "ended_at": None},
-                           "sample_count": 1500, "trace": encode_trace(t, acc, gyr).blob})
+            trials.append(
+                {
+                    "columns": {
+                        "idx": k,
+                        "label": f"trial {k + 1}",
+                        "events": "[]",
+                        "started_at": None,
+                        "ended_at": None,
+                    },
+                    "sample_count": 1500,
+                    "trace": encode_trace(t, acc, gyr).blob,
+                }
+            )
         import json
 
         for n, (day, osi) in enumerate([("2026-11-02", 3.0), ("2026-11-30", 2.0)]):
-            sync.receive_session(conn, board, {
-                "uid": f"s{n}", "trials": trials,
-                "profile": {"uid": "p1", "fields": {"name": "Ann Smith", "birth_year": 1960,
-                            "height_m": 1.65, "injured_side": "none", "dominant_leg": "left",
-                            "sex": None}, "assignments": []},
-                "columns": {"kind": "test:postural_stability", "settings": "{}",
-                            "started_at": f"{day}T10:00:00.000+01:00",
-                            "ended_at": f"{day}T10:03:00.000+01:00",
-                            "calibration": json.dumps(to_json_dict(Calibration.default())),
-                            "edge_angles": None, "software_version": "0.1.0",
-                            "metrics": json.dumps({"osi": osi, "sd": {"ap": 1.0}}),
-                            "metrics_software_version": "0.1.0", "events": "[]", "kept": 1}})
+            sync.receive_session(
+                conn,
+                board,
+                {
+                    "uid": f"s{n}",
+                    "trials": trials,
+                    "profile": {
+                        "uid": "p1",
+                        "fields": {
+                            "name": "Ann Smith",
+                            "birth_year": 1960,
+                            "height_m": 1.65,
+                            "injured_side": "none",
+                            "dominant_leg": "left",
+                            "sex": None,
+                        },
+                        "assignments": [],
+                    },
+                    "columns": {
+                        "kind": "test:postural_stability",
+                        "settings": "{}",
+                        "started_at": f"{day}T10:00:00.000+01:00",
+                        "ended_at": f"{day}T10:03:00.000+01:00",
+                        "calibration": json.dumps(to_json_dict(Calibration.default())),
+                        "edge_angles": None,
+                        "software_version": "0.1.0",
+                        "metrics": json.dumps({"osi": osi, "sd": {"ap": 1.0}}),
+                        "metrics_software_version": "0.1.0",
+                        "events": "[]",
+                        "kept": 1,
+                    },
+                },
+            )
     with TestClient(create_app(hub_db)) as client:
         yield client
 
@@ -57,13 +88,22 @@ def csrf_of(html: str) -> str:
 
 def log_in(client, password=PASSWORD):
     page = client.get("/login")
-    return client.post("/login", data={"name": "dr who", "password": password,
-                                       "csrf": csrf_of(page.text)}, follow_redirects=False)
+    return client.post(
+        "/login",
+        data={"name": "dr who", "password": password, "csrf": csrf_of(page.text)},
+        follow_redirects=False,
+    )
 
 
 def test_pages_need_a_login(hub):
-    for path in ("/", "/patients/p1", "/sessions/s0", "/sessions/s0/session.json", "/boards",
-                 "/audit"):
+    for path in (
+        "/",
+        "/patients/p1",
+        "/sessions/s0",
+        "/sessions/s0/session.json",
+        "/boards",
+        "/audit",
+    ):
         answer = hub.get(path, follow_redirects=False)
         assert answer.status_code == 303 and answer.headers["location"] == "/login"
 
@@ -90,8 +130,13 @@ def test_login_sets_an_httponly_cookie_and_pages_render(hub, hub_db):
     assert csv[0].startswith("t_s,ax_m_s2") and len(csv) == 1501
     assert "Room 1" in hub.get("/boards").text
     audit = hub.get("/audit").text
-    for action in ("login", "viewed patient", "viewed session", "exported session JSON",
-                   "exported trial CSV"):
+    for action in (
+        "login",
+        "viewed patient",
+        "viewed session",
+        "exported session JSON",
+        "exported trial CSV",
+    ):
         assert action in audit
 
 
@@ -104,34 +149,59 @@ def test_wrong_passwords_lock_the_account(hub):
 
 def test_forms_without_the_csrf_token_are_refused(hub):
     log_in(hub)
-    answer = hub.post("/patients/p1/programme", data={"programme_id":
-                      "ankle-sprain-prevention", "start_date": "2026-12-01"})
+    answer = hub.post(
+        "/patients/p1/programme",
+        data={"programme_id": "ankle-sprain-prevention", "start_date": "2026-12-01"},
+    )
     assert answer.status_code == 403
-    assert hub.post("/login", data={"name": "dr who", "password": PASSWORD,
-                                    "csrf": "forged"}).status_code == 403
+    assert (
+        hub.post(
+            "/login", data={"name": "dr who", "password": PASSWORD, "csrf": "forged"}
+        ).status_code
+        == 403
+    )
 
 
 def test_assign_edit_and_delete_from_the_patient_page(hub, hub_db):
     log_in(hub)
     token = csrf_of(hub.get("/patients/p1").text)
-    answer = hub.post("/patients/p1/programme", data={
-        "csrf": token, "programme_id": "ankle-sprain-prevention", "start_date": "2026-12-01"})
+    answer = hub.post(
+        "/patients/p1/programme",
+        data={"csrf": token, "programme_id": "ankle-sprain-prevention", "start_date": "2026-12-01"},
+    )
     assert answer.status_code == 200, re.findall(r"alert\">([^<]*)", answer.text)
     assert "(current), by dr who" in answer.text
-    bad = hub.post("/patients/p1/profile", data={"csrf": token, "name": "Ann Smith",
-                   "birth_year": "1960", "height_m": "7", "injured_side": "none",
-                   "dominant_leg": "left"})
+    bad = hub.post(
+        "/patients/p1/profile",
+        data={
+            "csrf": token,
+            "name": "Ann Smith",
+            "birth_year": "1960",
+            "height_m": "7",
+            "injured_side": "none",
+            "dominant_leg": "left",
+        },
+    )
     assert bad.status_code == 400 and "height" in bad.text
-    ok = hub.post("/patients/p1/profile", data={"csrf": token, "name": "Ann Smith",
-                  "birth_year": "1960", "height_m": "1.7", "injured_side": "left",
-                  "dominant_leg": "left"})
+    ok = hub.post(
+        "/patients/p1/profile",
+        data={
+            "csrf": token,
+            "name": "Ann Smith",
+            "birth_year": "1960",
+            "height_m": "1.7",
+            "injured_side": "left",
+            "dominant_leg": "left",
+        },
+    )
     assert ok.status_code == 200
     with hub_db.begin() as conn:
         board = accounts.list_boards(conn)[0]
         doc = sync.pull(conn, board, {"p1": 1})["profiles"][0]
     assert doc["fields"]["height_m"] == 1.7 and doc["revision"] == 3
-    assert hub.post("/patients/p1/delete", data={"csrf": token, "confirm": "Ann"}).status_code \
-        == 400
+    assert (
+        hub.post("/patients/p1/delete", data={"csrf": token, "confirm": "Ann"}).status_code == 400
+    )
     hub.post("/patients/p1/delete", data={"csrf": token, "confirm": "Ann Smith"})
     assert hub_db.stats()["sessions"] == 0
 

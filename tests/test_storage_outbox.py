@@ -109,12 +109,28 @@ def test_profiles_from_the_hub_are_written_without_being_queued_back(db):
     uid = uid_of(db, "profiles", ann.id)
     for e in db.outbox.pending():
         db.outbox.done(e)
-    doc = {"uid": uid, "revision": 4, "fields": {"name": "Ann", "birth_year": 1960,
-           "sex": "female", "height_m": 1.7, "injured_side": "left", "dominant_leg": "left"},
-           "assignments": [{"programme_id": "ankle-sprain-prevention",
-                            "start_date": "2026-01-05", "end_date": None,
-                            "assigned_at": "2026-01-04T10:00:00.000+00:00",
-                            "assigned_by": "dr who", "note": None}]}
+    doc = {
+        "uid": uid,
+        "revision": 4,
+        "fields": {
+            "name": "Ann",
+            "birth_year": 1960,
+            "sex": "female",
+            "height_m": 1.7,
+            "injured_side": "left",
+            "dominant_leg": "left",
+        },
+        "assignments": [
+            {
+                "programme_id": "ankle-sprain-prevention",
+                "start_date": "2026-01-05",
+                "end_date": None,
+                "assigned_at": "2026-01-04T10:00:00.000+00:00",
+                "assigned_by": "dr who",
+                "note": None,
+            }
+        ],
+    }
     db.outbox.apply_profile(doc)
     assert kinds(db) == []
     got = db.profiles.get(ann.id)
@@ -123,8 +139,7 @@ def test_profiles_from_the_hub_are_written_without_being_queued_back(db):
     assert db.programmes.current(ann.id, on=date(2026, 1, 6)).assigned_by == "dr who"
     # A new patient with a name already used here keeps both people apart.
     bob = db.profiles.create("Bob", 1970, 1.8, "right")
-    new = {**doc, "uid": "f" * 32, "fields": {**doc["fields"], "name": "Bob"},
-           "assignments": []}
+    new = {**doc, "uid": "f" * 32, "fields": {**doc["fields"], "name": "Bob"}, "assignments": []}
     assert db.outbox.apply_profile(new) == "Bob (2)"
     assert db.outbox.delete_profile("f" * 32) and db.profiles.find("Bob (2)") is None
     assert kinds(db) == [("profile", uid_of(db, "profiles", bob.id))]  # only the local one
@@ -135,8 +150,10 @@ def test_migrating_an_older_database_gives_existing_rows_ids(tmp_path):
     conn = sqlite3.connect(path, isolation_level=None)
     conn.execute("BEGIN IMMEDIATE")
     migrate(conn, target=len(MIGRATIONS) - 1)
-    conn.execute("INSERT INTO profiles (name, birth_year, height_m, dominant_leg, created_at) "
-                 "VALUES ('Ann', 1960, 1.6, 'left', '2025-01-01T00:00:00.000+00:00')")
+    conn.execute(
+        "INSERT INTO profiles (name, birth_year, height_m, dominant_leg, created_at) "
+        "VALUES ('Ann', 1960, 1.6, 'left', '2025-01-01T00:00:00.000+00:00')"
+    )
     conn.execute("COMMIT")
     conn.close()
     with Database(path) as db:

@@ -48,10 +48,17 @@ def test_round_sends_everything_once_and_angles_are_bit_exact(make_board, hub_pr
 
     # The hub's copy, read back as the board's records, gives the same angles bit for bit.
     with HubDatabase(hub_process.database) as hub, hub.begin() as conn:
-        row = conn.execute(select(sessions).where(sessions.c.uid == s1.uid if hasattr(s1, "uid")
-                                                  else sessions.c.kind == s1.kind)).first()
-        hub_trials = [trial_record(r) for r in conn.execute(
-            select(trials).where(trials.c.session_id == row.id).order_by(trials.c.idx))]
+        row = conn.execute(
+            select(sessions).where(
+                sessions.c.uid == s1.uid if hasattr(s1, "uid") else sessions.c.kind == s1.kind
+            )
+        ).first()
+        hub_trials = [
+            trial_record(r)
+            for r in conn.execute(
+                select(trials).where(trials.c.session_id == row.id).order_by(trials.c.idx)
+            )
+        ]
         hub_session = session_record(row, len(hub_trials))
     board_trials = board.db.sessions.load_trace(s1.id)
     assert hub_session.metrics == s1.metrics and hub_session.kind == s1.kind
@@ -61,8 +68,7 @@ def test_round_sends_everything_once_and_angles_are_bit_exact(make_board, hub_pr
     for mine, theirs in zip(board_trials, hub_trials, strict=True):
         for name in ("t", "acc", "gyr"):
             assert getattr(mine, name).tobytes() == getattr(theirs, name).tobytes()
-        assert (mine.label, mine.events, mine.index) == (theirs.label, theirs.events,
-                                                          theirs.index)
+        assert (mine.label, mine.events, mine.index) == (theirs.label, theirs.events, theirs.index)
         a, b = trial_angles(mine, cal_board), trial_angles(theirs, cal_hub)
         assert a is not None and b is not None
         for f in dataclasses.fields(a):
@@ -104,8 +110,9 @@ def test_profile_and_programme_edited_on_the_hub_come_down(make_board, hub_proce
     board.sync()
     with HubDatabase(hub_process.database) as hub, hub.begin() as conn:
         sync.edit_patient(conn, ann_uid(board, ann.id), {"height_m": 1.7}, "dr who")
-        sync.assign_programme(conn, ann_uid(board, ann.id), "ankle-sprain-prevention",
-                              date(2026, 12, 1), "dr who")
+        sync.assign_programme(
+            conn, ann_uid(board, ann.id), "ankle-sprain-prevention", date(2026, 12, 1), "dr who"
+        )
     report = board.sync()
     assert report.profiles_down == ["Ann"]
     assert board.db.profiles.get(ann.id).height_m == 1.7
@@ -200,8 +207,9 @@ class CutAfter:
 
 
 @pytest.mark.parametrize("answer_lost", [False, True])
-def test_a_cut_round_is_finished_by_the_next_with_nothing_twice(make_board, hub_process,
-                                                                answer_lost):
+def test_a_cut_round_is_finished_by_the_next_with_nothing_twice(
+    make_board, hub_process, answer_lost
+):
     board = make_board()
     ann = board.db.profiles.create("Ann", 1960, 1.65, "left")
     for k in range(3):
@@ -252,8 +260,7 @@ def assert_hub_holds_exactly(url: str, boards) -> None:
     assert (counts["trials"], counts["samples"]) == (n_trials, n_samples)
 
 
-def test_three_boards_through_a_faulty_network_and_a_hub_restart(hub_url, tmp_path,
-                                                                   fault_proxy):
+def test_three_boards_through_a_faulty_network_and_a_hub_restart(hub_url, tmp_path, fault_proxy):
     import random
     import subprocess
     import sys
@@ -292,11 +299,17 @@ def test_three_boards_through_a_faulty_network_and_a_hub_restart(hub_url, tmp_pa
                     from wobble_trainer.sync.link import save_link
 
                     save_link(b.link, b.directory)
-                    env = {**os.environ, "PYTHONPATH": str(REPO_SRC),
-                           "WOBBLE_STATE_DIR": str(b.directory)}
-                    proc = subprocess.Popen([sys.executable, "-m", "wobble_trainer", "sync"],
-                                            env=env, stdout=subprocess.DEVNULL,
-                                            stderr=subprocess.DEVNULL)
+                    env = {
+                        **os.environ,
+                        "PYTHONPATH": str(REPO_SRC),
+                        "WOBBLE_STATE_DIR": str(b.directory),
+                    }
+                    proc = subprocess.Popen(
+                        [sys.executable, "-m", "wobble_trainer", "sync"],
+                        env=env,
+                        stdout=subprocess.DEVNULL,
+                        stderr=subprocess.DEVNULL,
+                    )
                     try:
                         proc.wait(rng.uniform(0.5, 3.0))
                     except subprocess.TimeoutExpired:
@@ -352,8 +365,7 @@ def test_two_hub_processes_on_one_postgresql_take_syncs_at_once(postgres_server,
                 with open_database(boards[k].directory) as db:
                     for r in range(2):
                         hub = hubs[(k + r) % 2]
-                        sync_once(db, dataclasses.replace(boards[k].link,
-                                                          hub_url=hub.url).client())
+                        sync_once(db, dataclasses.replace(boards[k].link, hub_url=hub.url).client())
             except BaseException as exc:  # noqa: BLE001 - reported below
                 errors.append(exc)
 
@@ -365,8 +377,10 @@ def test_two_hub_processes_on_one_postgresql_take_syncs_at_once(postgres_server,
                 for hub in hubs:
                     link = dataclasses.replace(boards[k].link, hub_url=hub.url)
                     doc = dict(docs[k])
-                    doc["trials"] = [{**t, "trace_b64": base64.b64encode(t["trace"]).decode()}
-                                     for t in docs[k]["trials"]]
+                    doc["trials"] = [
+                        {**t, "trace_b64": base64.b64encode(t["trace"]).decode()}
+                        for t in docs[k]["trials"]
+                    ]
                     for t in doc["trials"]:
                         t.pop("trace", None)
                     doc["profile"] = profile_docs[k]
@@ -374,8 +388,10 @@ def test_two_hub_processes_on_one_postgresql_take_syncs_at_once(postgres_server,
             except BaseException as exc:  # noqa: BLE001
                 errors.append(exc)
 
-        profile_docs = [b.db.outbox.profile_document(d["profile_uid"])
-                        for b, d in zip(boards, docs, strict=True)]
+        profile_docs = [
+            b.db.outbox.profile_document(d["profile_uid"])
+            for b, d in zip(boards, docs, strict=True)
+        ]
         threads = [threading.Thread(target=sync_board, args=(k,)) for k in range(3)]
         threads += [threading.Thread(target=race_same_session, args=(k,)) for k in range(3)]
         for t in threads:

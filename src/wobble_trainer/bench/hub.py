@@ -65,13 +65,20 @@ class PageTimes:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--database", help="postgresql://… (an empty database; default: "
-                        "SQLite in a temporary directory)")
-    parser.add_argument("--day-fraction", type=float, default=1.0,
-                        help="share of the clinic day to upload (1.0)")
+    parser.add_argument(
+        "--database",
+        help="postgresql://… (an empty database; default: SQLite in a temporary directory)",
+    )
+    parser.add_argument(
+        "--day-fraction", type=float, default=1.0, help="share of the clinic day to upload (1.0)"
+    )
     parser.add_argument("--patients", type=int, default=1000, help="patients for page times")
-    parser.add_argument("--history", type=int, default=100_000,
-                        help="sessions in the database for page times (100000)")
+    parser.add_argument(
+        "--history",
+        type=int,
+        default=100_000,
+        help="sessions in the database for page times (100000)",
+    )
     parser.add_argument("--requests", type=int, default=50, help="requests per page (50)")
     parser.add_argument("--json", action="store_true", help="print JSON instead of tables")
 
@@ -89,9 +96,21 @@ class _Server:
         self.port = _free_port()
         env = {**os.environ, "WOBBLE_HUB_STATE_DIR": str(state)}
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "wobble_trainer", "hub", "serve", "--port", str(self.port),
-             "--database", database], env=env, stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL)
+            [
+                sys.executable,
+                "-m",
+                "wobble_trainer",
+                "hub",
+                "serve",
+                "--port",
+                str(self.port),
+                "--database",
+                database,
+            ],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             try:
@@ -118,22 +137,51 @@ class _Server:
                 self.proc.wait(5)
 
 
-def _session_doc(trace_b64: str, samples: int, profile_uid: str, when: datetime,
-                 metrics: dict[str, Any]) -> dict[str, Any]:
+def _session_doc(
+    trace_b64: str, samples: int, profile_uid: str, when: datetime, metrics: dict[str, Any]
+) -> dict[str, Any]:
     start = when.isoformat(timespec="milliseconds")
     end = (when + timedelta(seconds=samples / RATE_HZ)).isoformat(timespec="milliseconds")
     return {
         "uid": uuid.uuid4().hex,
-        "profile": {"uid": profile_uid, "fields": {"name": f"P-{profile_uid[:6]}",
-                    "birth_year": 1960, "height_m": 1.7, "injured_side": "none",
-                    "dominant_leg": "left", "sex": None}, "assignments": []},
-        "columns": {"kind": "test:postural_stability", "settings": "{}", "started_at": start,
-                    "ended_at": end, "calibration": None, "edge_angles": None,
-                    "software_version": "bench", "metrics": json.dumps(metrics),
-                    "metrics_software_version": "bench", "events": "[]", "kept": 1},
-        "trials": [{"columns": {"idx": 0, "label": "trial 1", "started_at": None,
-                                "ended_at": None, "events": "[]"},
-                    "sample_count": samples, "trace_b64": trace_b64}],
+        "profile": {
+            "uid": profile_uid,
+            "fields": {
+                "name": f"P-{profile_uid[:6]}",
+                "birth_year": 1960,
+                "height_m": 1.7,
+                "injured_side": "none",
+                "dominant_leg": "left",
+                "sex": None,
+            },
+            "assignments": [],
+        },
+        "columns": {
+            "kind": "test:postural_stability",
+            "settings": "{}",
+            "started_at": start,
+            "ended_at": end,
+            "calibration": None,
+            "edge_angles": None,
+            "software_version": "bench",
+            "metrics": json.dumps(metrics),
+            "metrics_software_version": "bench",
+            "events": "[]",
+            "kept": 1,
+        },
+        "trials": [
+            {
+                "columns": {
+                    "idx": 0,
+                    "label": "trial 1",
+                    "started_at": None,
+                    "ended_at": None,
+                    "events": "[]",
+                },
+                "sample_count": samples,
+                "trace_b64": trace_b64,
+            }
+        ],
     }
 
 
@@ -145,8 +193,7 @@ def time_upload(database: str, state: Path, fraction: float) -> UploadResult:
     from wobble_trainer.sync.client import HubClient
 
     samples = int(DAY_SESSION_S * RATE_HZ)
-    total_sessions = max(UPLOADING_BOARDS,
-                         round(DAY_BOARDS * DAY_SESSIONS_PER_BOARD * fraction))
+    total_sessions = max(UPLOADING_BOARDS, round(DAY_BOARDS * DAY_SESSIONS_PER_BOARD * fraction))
     with HubDatabase(database) as hub, hub.begin() as conn:
         codes = [accounts.enrol_board(conn, f"bench board {k}") for k in range(UPLOADING_BOARDS)]
     server = _Server(database, state)
@@ -165,8 +212,15 @@ def time_upload(database: str, state: Path, fraction: float) -> UploadResult:
         jobs: list[list[dict[str, Any]]] = [[] for _ in range(UPLOADING_BOARDS)]
         for n in range(total_sessions):
             k = n % UPLOADING_BOARDS
-            jobs[k].append(_session_doc(traces[k], samples, f"{k:02d}{n % 20:030d}",
-                                        now - timedelta(minutes=n), {"osi": 1.0}))
+            jobs[k].append(
+                _session_doc(
+                    traces[k],
+                    samples,
+                    f"{k:02d}{n % 20:030d}",
+                    now - timedelta(minutes=n),
+                    {"osi": 1.0},
+                )
+            )
         errors: list[BaseException] = []
 
         def upload(k: int) -> None:
@@ -190,8 +244,15 @@ def time_upload(database: str, state: Path, fraction: float) -> UploadResult:
     uploaded = total_sessions * samples
     day = DAY_BOARDS * DAY_SESSIONS_PER_BOARD * samples
     rate = uploaded / seconds
-    return UploadResult(total_sessions, uploaded, seconds, rate, day, day / rate,
-                        compact_bytes / (UPLOADING_BOARDS * samples))
+    return UploadResult(
+        total_sessions,
+        uploaded,
+        seconds,
+        rate,
+        day,
+        day / rate,
+        compact_bytes / (UPLOADING_BOARDS * samples),
+    )
 
 
 def seed_history(database: str, patients: int, sessions: int, timed: int) -> list[str]:
@@ -211,16 +272,37 @@ def seed_history(database: str, patients: int, sessions: int, timed: int) -> lis
     with HubDatabase(database) as hub:
         with hub.begin() as conn:
             accounts.create_clinician(conn, "bench", PASSWORD)
-            rows = [{"uid": uuid.uuid4().hex, "name": f"Patient {i:04d}",
-                     "profile": json.dumps({"name": f"Patient {i:04d}", "birth_year": 1950,
-                                            "height_m": 1.7, "injured_side": "none",
-                                            "dominant_leg": "left"}),
-                     "assignments": json.dumps([{"programme_id": "ankle-sprain-prevention",
-                                                 "start_date": "2026-01-05", "end_date": None,
-                                                 "assigned_at": now.isoformat(),
-                                                 "assigned_by": "bench", "note": None}]),
-                     "revision": 1, "updated_at": now, "updated_by": "bench"}
-                    for i in range(patients)]
+            rows = [
+                {
+                    "uid": uuid.uuid4().hex,
+                    "name": f"Patient {i:04d}",
+                    "profile": json.dumps(
+                        {
+                            "name": f"Patient {i:04d}",
+                            "birth_year": 1950,
+                            "height_m": 1.7,
+                            "injured_side": "none",
+                            "dominant_leg": "left",
+                        }
+                    ),
+                    "assignments": json.dumps(
+                        [
+                            {
+                                "programme_id": "ankle-sprain-prevention",
+                                "start_date": "2026-01-05",
+                                "end_date": None,
+                                "assigned_at": now.isoformat(),
+                                "assigned_by": "bench",
+                                "note": None,
+                            }
+                        ]
+                    ),
+                    "revision": 1,
+                    "updated_at": now,
+                    "updated_by": "bench",
+                }
+                for i in range(patients)
+            ]
             conn.execute(insert(patients_t), rows)
             ids = list(conn.execute(select(patients_t.c.id)).scalars())
         batch = []
@@ -229,32 +311,66 @@ def seed_history(database: str, patients: int, sessions: int, timed: int) -> lis
             start = when.isoformat(timespec="milliseconds")
             end = (when + timedelta(minutes=2)).isoformat(timespec="milliseconds")
             kind = "test:postural_stability" if n % 3 == 0 else "game:marbles"
-            record = {"kind": kind, "settings": "{}", "started_at": start, "ended_at": end,
-                      "calibration": None, "edge_angles": None, "software_version": "bench",
-                      "metrics": json.dumps({"osi": float(rng.uniform(0.5, 4))}),
-                      "metrics_software_version": "bench", "events": "[]", "kept": 1}
-            batch.append({"uid": uuid.uuid4().hex, "patient_id": ids[n % len(ids)],
-                          "board_id": None, "kind": kind, "started_at": start, "ended_at": end,
-                          "record": json.dumps(record), "uploaded_at": now, "updated_at": now})
+            record = {
+                "kind": kind,
+                "settings": "{}",
+                "started_at": start,
+                "ended_at": end,
+                "calibration": None,
+                "edge_angles": None,
+                "software_version": "bench",
+                "metrics": json.dumps({"osi": float(rng.uniform(0.5, 4))}),
+                "metrics_software_version": "bench",
+                "events": "[]",
+                "kept": 1,
+            }
+            batch.append(
+                {
+                    "uid": uuid.uuid4().hex,
+                    "patient_id": ids[n % len(ids)],
+                    "board_id": None,
+                    "kind": kind,
+                    "started_at": start,
+                    "ended_at": end,
+                    "record": json.dumps(record),
+                    "uploaded_at": now,
+                    "updated_at": now,
+                }
+            )
             if len(batch) == 5000 or n == sessions - 1:
                 with hub.begin() as conn:
                     conn.execute(insert(sessions_t), batch)
                 batch = []
         with hub.begin() as conn:
-            timed_rows = conn.execute(select(sessions_t.c.id, sessions_t.c.uid)
-                                      .limit(timed)).all()
+            timed_rows = conn.execute(select(sessions_t.c.id, sessions_t.c.uid).limit(timed)).all()
             blob = encode_trace(*quantised_trace(int(DAY_SESSION_S * RATE_HZ))).blob
-            conn.execute(insert(trials_t), [
-                {"session_id": r.id, "idx": 0, "sample_count": int(DAY_SESSION_S * RATE_HZ),
-                 "trace": blob, "record": json.dumps({"idx": 0, "label": "trial 1",
-                                                      "started_at": None, "ended_at": None,
-                                                      "events": "[]"})}
-                for r in timed_rows])
+            conn.execute(
+                insert(trials_t),
+                [
+                    {
+                        "session_id": r.id,
+                        "idx": 0,
+                        "sample_count": int(DAY_SESSION_S * RATE_HZ),
+                        "trace": blob,
+                        "record": json.dumps(
+                            {
+                                "idx": 0,
+                                "label": "trial 1",
+                                "started_at": None,
+                                "ended_at": None,
+                                "events": "[]",
+                            }
+                        ),
+                    }
+                    for r in timed_rows
+                ],
+            )
         return [r.uid for r in timed_rows]
 
 
-def time_pages(database: str, state: Path, patients: int, history: int,
-               requests: int) -> list[PageTimes]:
+def time_pages(
+    database: str, state: Path, patients: int, history: int, requests: int
+) -> list[PageTimes]:
     import http.client
     import re
     import urllib.parse
@@ -276,8 +392,12 @@ def time_pages(database: str, state: Path, patients: int, history: int,
         csrf_cookie = response.headers["set-cookie"].split(";")[0]
         csrf = re.search(r'name="csrf" value="([^"]+)"', page)[1]
         body = urllib.parse.urlencode({"name": "bench", "password": PASSWORD, "csrf": csrf})
-        conn.request("POST", "/login", body, {"Cookie": csrf_cookie, "Content-Type":
-                                             "application/x-www-form-urlencoded"})
+        conn.request(
+            "POST",
+            "/login",
+            body,
+            {"Cookie": csrf_cookie, "Content-Type": "application/x-www-form-urlencoded"},
+        )
         response = conn.getresponse()
         response.read()
         cookie = response.headers["set-cookie"].split(";")[0]
@@ -296,8 +416,14 @@ def time_pages(database: str, state: Path, patients: int, history: int,
                 times.append((time.perf_counter() - started) * 1000.0)
                 if response.status != 200:
                     raise RuntimeError(f"{path} answered {response.status}")
-            results.append(PageTimes(name, len(times), float(np.percentile(times, 50)),
-                                     float(np.percentile(times, 95))))
+            results.append(
+                PageTimes(
+                    name,
+                    len(times),
+                    float(np.percentile(times, 50)),
+                    float(np.percentile(times, 95)),
+                )
+            )
         conn.close()
     finally:
         server.close()
@@ -312,26 +438,44 @@ def run(args: argparse.Namespace) -> int:
         if args.database:
             _empty(args.database)
         pages_db = args.database or f"sqlite:///{base / 'pages.sqlite3'}"
-        pages = time_pages(pages_db, base / "state", args.patients, args.history,
-                           args.requests)
-    ok = upload.projected_day_s < DAY_TARGET_S and upload.bytes_per_sample <= 12.0 and all(
-        p.p95_ms <= PAGE_TARGET_MS for p in pages)
+        pages = time_pages(pages_db, base / "state", args.patients, args.history, args.requests)
+    ok = (
+        upload.projected_day_s < DAY_TARGET_S
+        and upload.bytes_per_sample <= 12.0
+        and all(p.p95_ms <= PAGE_TARGET_MS for p in pages)
+    )
     if args.json:
-        print(json.dumps({"upload": asdict(upload), "pages": [asdict(p) for p in pages],
-                          "patients": args.patients, "history_sessions": args.history,
-                          "targets_met": ok}, indent=2))
+        print(
+            json.dumps(
+                {
+                    "upload": asdict(upload),
+                    "pages": [asdict(p) for p in pages],
+                    "patients": args.patients,
+                    "history_sessions": args.history,
+                    "targets_met": ok,
+                },
+                indent=2,
+            )
+        )
     else:
-        print(f"Upload from {UPLOADING_BOARDS} boards at once: {upload.sessions} sessions, "
-              f"{upload.samples} samples in {upload.seconds:.1f} s "
-              f"({upload.samples_per_s / 1e6:.2f} M samples/s); the clinic day "
-              f"({upload.day_samples / 1e6:.0f} M samples) in {upload.projected_day_s:.1f} s "
-              f"(target < {DAY_TARGET_S:.0f} s)")
+        print(
+            f"Upload from {UPLOADING_BOARDS} boards at once: {upload.sessions} sessions, "
+            f"{upload.samples} samples in {upload.seconds:.1f} s "
+            f"({upload.samples_per_s / 1e6:.2f} M samples/s); the clinic day "
+            f"({upload.day_samples / 1e6:.0f} M samples) in {upload.projected_day_s:.1f} s "
+            f"(target < {DAY_TARGET_S:.0f} s)"
+        )
         print(f"Compact trace: {upload.bytes_per_sample:.2f} bytes per sample (target ≤ 12)")
-        print(f"Page times with {args.patients} patients and {args.history} sessions "
-              f"(target p95 ≤ {PAGE_TARGET_MS:.0f} ms):")
-        print(format_table(["page", "requests", "p50 ms", "p95 ms"],
-                           [[p.page, p.requests, f"{p.p50_ms:.1f}", f"{p.p95_ms:.1f}"]
-                            for p in pages]))
+        print(
+            f"Page times with {args.patients} patients and {args.history} sessions "
+            f"(target p95 ≤ {PAGE_TARGET_MS:.0f} ms):"
+        )
+        print(
+            format_table(
+                ["page", "requests", "p50 ms", "p95 ms"],
+                [[p.page, p.requests, f"{p.p50_ms:.1f}", f"{p.p95_ms:.1f}"] for p in pages],
+            )
+        )
         print("targets met" if ok else "TARGETS NOT MET")
     return 0 if ok else 1
 

@@ -102,8 +102,13 @@ def create_clinician(conn: Connection, name: str, password: str) -> int:
     try:
         with conn.begin_nested():
             result = conn.execute(
-                insert(clinicians).values(name=name, password_hash=hashed, created_at=utcnow(),
-                                          failed_logins=0, disabled=False)
+                insert(clinicians).values(
+                    name=name,
+                    password_hash=hashed,
+                    created_at=utcnow(),
+                    failed_logins=0,
+                    disabled=False,
+                )
             )
     except IntegrityError as exc:
         raise AccountError(f"there is already a clinician called {name!r}") from exc
@@ -136,7 +141,9 @@ def login(conn: Connection, name: str, password: str, now: datetime | None = Non
         failures = row.failed_logins + 1
         lock = lock_seconds(failures)
         conn.execute(
-            update(clinicians).where(clinicians.c.id == row.id).values(
+            update(clinicians)
+            .where(clinicians.c.id == row.id)
+            .values(
                 failed_logins=failures,
                 locked_until=now + timedelta(seconds=lock) if lock else None,
             )
@@ -144,14 +151,18 @@ def login(conn: Connection, name: str, password: str, now: datetime | None = Non
         record(conn, row.name, "login failed", f"{failures} in a row", now)
         raise LoginRefused("wrong name or password", retry_after_s=lock)
     conn.execute(
-        update(clinicians).where(clinicians.c.id == row.id).values(failed_logins=0,
-                                                                   locked_until=None)
+        update(clinicians)
+        .where(clinicians.c.id == row.id)
+        .values(failed_logins=0, locked_until=None)
     )
     token, csrf = credentials.new_token(), credentials.new_token()
     conn.execute(
         insert(login_sessions).values(
-            token_hash=credentials.digest(token), clinician_id=row.id, csrf_token=csrf,
-            created_at=now, expires_at=now + timedelta(hours=LOGIN_SESSION_HOURS),
+            token_hash=credentials.digest(token),
+            clinician_id=row.id,
+            csrf_token=csrf,
+            created_at=now,
+            expires_at=now + timedelta(hours=LOGIN_SESSION_HOURS),
         )
     )
     conn.execute(delete(login_sessions).where(login_sessions.c.expires_at < now))
@@ -159,8 +170,9 @@ def login(conn: Connection, name: str, password: str, now: datetime | None = Non
     return Login(token, csrf, row.id, row.name)
 
 
-def session_for_token(conn: Connection, token: str | None,
-                      now: datetime | None = None) -> Login | None:
+def session_for_token(
+    conn: Connection, token: str | None, now: datetime | None = None
+) -> Login | None:
     """The live login session of a cookie value, or ``None``."""
     if not token:
         return None
@@ -176,15 +188,17 @@ def session_for_token(conn: Connection, token: str | None,
 
 
 def logout(conn: Connection, token: str) -> None:
-    conn.execute(delete(login_sessions).where(
-        login_sessions.c.token_hash == credentials.digest(token)))
+    conn.execute(
+        delete(login_sessions).where(login_sessions.c.token_hash == credentials.digest(token))
+    )
 
 
 # -- boards ----------------------------------------------------------------------------------
 
 
-def enrol_board(conn: Connection, name: str, minutes: float = ENROL_CODE_MINUTES,
-                now: datetime | None = None) -> str:
+def enrol_board(
+    conn: Connection, name: str, minutes: float = ENROL_CODE_MINUTES, now: datetime | None = None
+) -> str:
     """A one-time code for a board to link with (a new board, or re-linking an existing one)."""
     name = _clean_name(name, "board")
     if not 0 < minutes <= 24 * 60:
@@ -199,21 +213,29 @@ def enrol_board(conn: Connection, name: str, minutes: float = ENROL_CODE_MINUTES
         board_id = row.id
     code = credentials.new_code()
     conn.execute(
-        insert(enrol_codes).values(code_hash=credentials.digest(code), board_id=board_id,
-                                   created_at=now, expires_at=now + timedelta(minutes=minutes))
+        insert(enrol_codes).values(
+            code_hash=credentials.digest(code),
+            board_id=board_id,
+            created_at=now,
+            expires_at=now + timedelta(minutes=minutes),
+        )
     )
     return code
 
 
-def link_board(conn: Connection, code: str, software_version: str | None = None,
-               now: datetime | None = None) -> BoardLink:
+def link_board(
+    conn: Connection, code: str, software_version: str | None = None, now: datetime | None = None
+) -> BoardLink:
     """Use an enrolment code: the board gets a fresh secret (a revoked board is live again)."""
     now = now or utcnow()
     code_hash = credentials.digest(credentials.normalise_code(code))
     used = conn.execute(
         update(enrol_codes)
-        .where(enrol_codes.c.code_hash == code_hash, enrol_codes.c.used_at.is_(None),
-               enrol_codes.c.expires_at > now)
+        .where(
+            enrol_codes.c.code_hash == code_hash,
+            enrol_codes.c.used_at.is_(None),
+            enrol_codes.c.expires_at > now,
+        )
         .values(used_at=now)
         .returning(enrol_codes.c.board_id)
     ).first()
@@ -224,8 +246,12 @@ def link_board(conn: Connection, code: str, software_version: str | None = None,
         )
     secret = credentials.new_token()
     conn.execute(
-        update(boards).where(boards.c.id == used.board_id).values(
-            secret_hash=credentials.digest(secret), linked_at=now, revoked_at=None,
+        update(boards)
+        .where(boards.c.id == used.board_id)
+        .values(
+            secret_hash=credentials.digest(secret),
+            linked_at=now,
+            revoked_at=None,
             software_version=software_version,
         )
     )
@@ -237,16 +263,25 @@ def link_board(conn: Connection, code: str, software_version: str | None = None,
 def authenticate_board(conn: Connection, board_id: int, secret: str) -> Board | None:
     """The board these credentials belong to; ``None`` if wrong or revoked."""
     row = conn.execute(select(boards).where(boards.c.id == board_id)).first()
-    if row is None or row.revoked_at is not None or not credentials.same_digest(
-        secret, row.secret_hash
+    if (
+        row is None
+        or row.revoked_at is not None
+        or not credentials.same_digest(secret, row.secret_hash)
     ):
         return None
     return _board(row)
 
 
 def _board(row: Any) -> Board:
-    return Board(row.id, row.name, row.revoked_at is not None, row.linked_at, row.last_sync_at,
-                 row.software_version, json.loads(row.status or "{}"))
+    return Board(
+        row.id,
+        row.name,
+        row.revoked_at is not None,
+        row.linked_at,
+        row.last_sync_at,
+        row.software_version,
+        json.loads(row.status or "{}"),
+    )
 
 
 def revoke_board(conn: Connection, name: str, actor: str) -> None:
@@ -266,8 +301,12 @@ def list_boards(conn: Connection) -> list[Board]:
 # -- audit -----------------------------------------------------------------------------------
 
 
-def record(conn: Connection, actor: str, action: str, target: str = "",
-           now: datetime | None = None) -> None:
+def record(
+    conn: Connection, actor: str, action: str, target: str = "", now: datetime | None = None
+) -> None:
     """Append to the audit log (who viewed, exported, changed or deleted what)."""
-    conn.execute(insert(audit_log).values(at=now or utcnow(), actor=actor, action=action,
-                                          target=target[:400]))
+    conn.execute(
+        insert(audit_log).values(
+            at=now or utcnow(), actor=actor, action=action, target=target[:400]
+        )
+    )

@@ -59,21 +59,24 @@ def build_routes(db: HubDatabase) -> list[Route]:
         return None if creds is None else accounts.authenticate_board(conn, *creds)
 
     def refused() -> JSONResponse:
-        return error(401, "this board is not linked to the hub, or was revoked: link it again "
-                          "with `wobble link --hub URL --code CODE`")
+        return error(
+            401,
+            "this board is not linked to the hub, or was revoked: link it again "
+            "with `wobble link --hub URL --code CODE`",
+        )
 
     async def link(request: Request) -> JSONResponse:
         def run(body: Any) -> accounts.BoardLink:
             with db.begin() as conn:
-                return accounts.link_board(conn, str(body.get("code", "")),
-                                           body.get("software_version"))
+                return accounts.link_board(
+                    conn, str(body.get("code", "")), body.get("software_version")
+                )
 
         try:
             done = await run_in_threadpool(run, await read_json(request))
         except (ValueError, AttributeError) as exc:
             return error(400, str(exc))
-        return JSONResponse({"board_id": done.board_id, "name": done.name,
-                             "secret": done.secret})
+        return JSONResponse({"board_id": done.board_id, "name": done.name, "secret": done.secret})
 
     def handler(work):  # noqa: ANN001, ANN202 - decorator
         async def endpoint(request: Request) -> JSONResponse:
@@ -81,6 +84,7 @@ def build_routes(db: HubDatabase) -> list[Route]:
                 body = await read_json(request)
             except ValueError as exc:
                 return error(400, str(exc))
+
             def run() -> JSONResponse:
                 with db.begin() as conn:
                     board = board_of(request, conn)

@@ -20,9 +20,12 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     hub_sub = hub.add_subparsers(dest="hub_command", metavar="HUB_COMMAND", required=True)
 
     def with_db(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
-        p.add_argument("--database", default=os.environ.get("WOBBLE_HUB_DATABASE") or None,
-                       help="postgresql://USER:PASS@HOST:PORT/DB (default: $WOBBLE_HUB_DATABASE, "
-                       "else embedded SQLite in the hub's state directory)")
+        p.add_argument(
+            "--database",
+            default=os.environ.get("WOBBLE_HUB_DATABASE") or None,
+            help="postgresql://USER:PASS@HOST:PORT/DB (default: $WOBBLE_HUB_DATABASE, "
+            "else embedded SQLite in the hub's state directory)",
+        )
         return p
 
     serve = with_db(hub_sub.add_parser("serve", help="serve the boards' API and the web view"))
@@ -35,14 +38,19 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     migrate.set_defaults(func=cmd_migrate)
     clin = with_db(hub_sub.add_parser("create-clinician", help="add a clinician who can log in"))
     clin.add_argument("name")
-    clin.add_argument("--password-stdin", action="store_true",
-                      help="read the password from standard input instead of prompting")
+    clin.add_argument(
+        "--password-stdin",
+        action="store_true",
+        help="read the password from standard input instead of prompting",
+    )
     clin.set_defaults(func=cmd_create_clinician)
-    enrol = with_db(hub_sub.add_parser("enrol-board",
-                                       help="print a one-time code a board links with"))
+    enrol = with_db(
+        hub_sub.add_parser("enrol-board", help="print a one-time code a board links with")
+    )
     enrol.add_argument("name", help="the board's name, e.g. 'Room 2' or 'Home P-017'")
-    enrol.add_argument("--expires-minutes", type=float, default=15.0,
-                       help="the code expires after (15 min)")
+    enrol.add_argument(
+        "--expires-minutes", type=float, default=15.0, help="the code expires after (15 min)"
+    )
     enrol.set_defaults(func=cmd_enrol_board)
     revoke = with_db(hub_sub.add_parser("revoke-board", help="refuse a lost or retired board"))
     revoke.add_argument("name")
@@ -129,8 +137,11 @@ def cmd_enrol_board(args: argparse.Namespace) -> int:
             code = accounts.enrol_board(conn, args.name, args.expires_minutes)
             accounts.record(conn, "command line", "enrolment code", args.name)
         print(code)
-        print(f"On board {args.name!r}, within {args.expires_minutes:g} minutes and once: "
-              f"wobble link --hub URL --code {code}", file=sys.stderr)
+        print(
+            f"On board {args.name!r}, within {args.expires_minutes:g} minutes and once: "
+            f"wobble link --hub URL --code {code}",
+            file=sys.stderr,
+        )
         return 0
 
     return _run(args, work)

@@ -187,6 +187,7 @@ class HubDatabase:
     def stats(self) -> dict[str, int]:
         """Counts of boards, patients, sessions, trials and samples."""
         with self.begin() as conn:
+
             def count(table) -> int:  # noqa: ANN001
                 return int(conn.execute(select(func.count()).select_from(table)).scalar_one())
 

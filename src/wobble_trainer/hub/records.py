@@ -26,8 +26,9 @@ from wobble_trainer.storage.sessions import (
 def session_record(row: Any, trial_count: int) -> SessionRecord:
     """A hub ``sessions`` row as the board's record (ids are the hub's)."""
     columns = json.loads(row.record)
-    return session_from_row({**columns, "id": row.id, "profile_id": row.patient_id,
-                             "trial_count": trial_count})
+    return session_from_row(
+        {**columns, "id": row.id, "profile_id": row.patient_id, "trial_count": trial_count}
+    )
 
 
 def trial_record(row: Any) -> TrialRecord:
@@ -35,7 +36,14 @@ def trial_record(row: Any) -> TrialRecord:
     columns = json.loads(row.record)
     t, acc, gyr = decode_trace(row.trace)
     fmt, blob, count, crc = pack_trace(t, acc, gyr, trace_precision(row.trace))
-    return trial_from_row({**columns, "id": row.id, "session_id": row.session_id,
-                           "trace_format": fmt, "trace": blob, "sample_count": count,
-                           "trace_crc32": crc})
-
+    return trial_from_row(
+        {
+            **columns,
+            "id": row.id,
+            "session_id": row.session_id,
+            "trace_format": fmt,
+            "trace": blob,
+            "sample_count": count,
+            "trace_crc32": crc,
+        }
+    )

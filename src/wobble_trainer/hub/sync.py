@@ -63,9 +63,10 @@ def patient_document(row: Any) -> dict[str, Any]:
 
 
 def _is_deleted(conn: Connection, uid: str) -> bool:
-    return conn.execute(
-        select(deleted_patients.c.uid).where(deleted_patients.c.uid == uid)
-    ).first() is not None
+    return (
+        conn.execute(select(deleted_patients.c.uid).where(deleted_patients.c.uid == uid)).first()
+        is not None
+    )
 
 
 def _patient(conn: Connection, uid: str) -> Any:
@@ -74,14 +75,16 @@ def _patient(conn: Connection, uid: str) -> Any:
 
 def _link(conn: Connection, board: Board, patient_id: int) -> None:
     exists = conn.execute(
-        select(board_patients.c.board_id).where(board_patients.c.board_id == board.id,
-                                                board_patients.c.patient_id == patient_id)
+        select(board_patients.c.board_id).where(
+            board_patients.c.board_id == board.id, board_patients.c.patient_id == patient_id
+        )
     ).first()
     if exists is None:
         try:
             with conn.begin_nested():
-                conn.execute(insert(board_patients).values(board_id=board.id,
-                                                           patient_id=patient_id))
+                conn.execute(
+                    insert(board_patients).values(board_id=board.id, patient_id=patient_id)
+                )
         except IntegrityError:
             pass  # another process linked it at the same moment
 
@@ -101,15 +104,20 @@ def _check_profile(doc: Mapping[str, Any]) -> tuple[str, dict[str, Any], list[An
     return uid, fields, assignments
 
 
-def _insert_patient(conn: Connection, uid: str, fields: dict[str, Any], assignments: list[Any],
-                    actor: str) -> bool:
+def _insert_patient(
+    conn: Connection, uid: str, fields: dict[str, Any], assignments: list[Any], actor: str
+) -> bool:
     """Insert revision 1 of a patient; False if another process inserted it first."""
     try:
         with conn.begin_nested():
             conn.execute(
                 insert(patients).values(
-                    uid=uid, name=str(fields["name"]).strip(), profile=_json(fields),
-                    assignments=_json(assignments), revision=1, updated_at=utcnow(),
+                    uid=uid,
+                    name=str(fields["name"]).strip(),
+                    profile=_json(fields),
+                    assignments=_json(assignments),
+                    revision=1,
+                    updated_at=utcnow(),
                     updated_by=actor,
                 )
             )
@@ -137,9 +145,14 @@ def receive_profile(conn: Connection, board: Board, doc: Mapping[str, Any]) -> d
     changed = conn.execute(
         update(patients)
         .where(patients.c.uid == uid, patients.c.revision == base)
-        .values(name=str(fields["name"]).strip(), profile=_json(fields),
-                assignments=_json(assignments), revision=patients.c.revision + 1,
-                updated_at=utcnow(), updated_by=actor)
+        .values(
+            name=str(fields["name"]).strip(),
+            profile=_json(fields),
+            assignments=_json(assignments),
+            revision=patients.c.revision + 1,
+            updated_at=utcnow(),
+            updated_by=actor,
+        )
     ).rowcount
     row = _patient(conn, uid)
     return {"status": "accepted" if changed else "conflict", "patient": patient_document(row)}
@@ -203,9 +216,17 @@ def receive_session(conn: Connection, board: Board, doc: Mapping[str, Any]) -> s
     _link(conn, board, patient.id)
     now = utcnow()
     record_text = _json(columns)
-    values = dict(patient_id=patient.id, board_id=board.id, kind=kind, started_at=started,
-                  ended_at=columns.get("ended_at"), record=record_text, updated_at=now,
-                  headline=headline_of(columns), minutes=minutes_of(columns))
+    values = dict(
+        patient_id=patient.id,
+        board_id=board.id,
+        kind=kind,
+        started_at=started,
+        ended_at=columns.get("ended_at"),
+        record=record_text,
+        updated_at=now,
+        headline=headline_of(columns),
+        minutes=minutes_of(columns),
+    )
     outcome = "stored"
     try:
         with conn.begin_nested():
@@ -219,17 +240,24 @@ def receive_session(conn: Connection, board: Board, doc: Mapping[str, Any]) -> s
         if existing.record != record_text or existing.patient_id != patient.id:
             conn.execute(update(sessions).where(sessions.c.id == session_id).values(**values))
             outcome = "updated"
-    have = set(conn.execute(select(trials.c.idx).where(trials.c.session_id == session_id))
-               .scalars())
+    have = set(
+        conn.execute(select(trials.c.idx).where(trials.c.session_id == session_id)).scalars()
+    )
     for t in trial_docs:
         idx = int(t["columns"]["idx"])
         if idx in have:
             continue
         try:
             with conn.begin_nested():
-                conn.execute(insert(trials).values(
-                    session_id=session_id, idx=idx, record=_json(t["columns"]),
-                    sample_count=int(t["sample_count"]), trace=bytes(t["trace"])))
+                conn.execute(
+                    insert(trials).values(
+                        session_id=session_id,
+                        idx=idx,
+                        record=_json(t["columns"]),
+                        sample_count=int(t["sample_count"]),
+                        trace=bytes(t["trace"]),
+                    )
+                )
             if outcome == "unchanged":
                 outcome = "updated"
         except IntegrityError:
@@ -248,23 +276,30 @@ def delete_patient(conn: Connection, uid: str, actor: str) -> bool:
     if not _is_deleted(conn, uid):
         try:
             with conn.begin_nested():
-                conn.execute(insert(deleted_patients).values(uid=uid, deleted_at=utcnow(),
-                                                             deleted_by=actor))
+                conn.execute(
+                    insert(deleted_patients).values(uid=uid, deleted_at=utcnow(), deleted_by=actor)
+                )
         except IntegrityError:
             pass
     record(conn, actor, "deleted patient", uid)
     return bool(gone)
 
 
-def pull(conn: Connection, board: Board, known: Mapping[str, int],
-         status: Mapping[str, Any] | None = None) -> dict[str, Any]:
+def pull(
+    conn: Connection,
+    board: Board,
+    known: Mapping[str, int],
+    status: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
     """What a board must change: newer profiles of its patients, and deleted patients.
 
     ``known`` maps each of the board's profile uids to the revision it has. A patient linked
     to the board that it does not have yet (given to it on the hub) comes down too.
     """
     conn.execute(
-        update(boards).where(boards.c.id == board.id).values(
+        update(boards)
+        .where(boards.c.id == board.id)
+        .values(
             last_sync_at=utcnow(),
             software_version=str((status or {}).get("software_version") or "") or None,
             status=_json(dict(status or {})),
@@ -272,11 +307,14 @@ def pull(conn: Connection, board: Board, known: Mapping[str, int],
     )
     deleted = []
     if known:
-        deleted = list(conn.execute(
-            select(deleted_patients.c.uid).where(deleted_patients.c.uid.in_(list(known)))
-        ).scalars())
+        deleted = list(
+            conn.execute(
+                select(deleted_patients.c.uid).where(deleted_patients.c.uid.in_(list(known)))
+            ).scalars()
+        )
     linked = conn.execute(
-        select(patients).join(board_patients, board_patients.c.patient_id == patients.c.id)
+        select(patients)
+        .join(board_patients, board_patients.c.patient_id == patients.c.id)
         .where(board_patients.c.board_id == board.id)
     ).all()
     updates = [patient_document(r) for r in linked if r.revision > int(known.get(r.uid, 0))]
@@ -292,15 +330,24 @@ def edit_patient(conn: Connection, uid: str, fields: Mapping[str, Any], actor: s
     if row is None:
         raise SyncError(f"there is no patient {uid}")
     merged = {**json.loads(row.profile), **dict(fields)}
-    conn.execute(update(patients).where(patients.c.id == row.id).values(
-        name=str(merged["name"]).strip(), profile=_json(merged),
-        revision=patients.c.revision + 1, updated_at=utcnow(), updated_by=actor))
+    conn.execute(
+        update(patients)
+        .where(patients.c.id == row.id)
+        .values(
+            name=str(merged["name"]).strip(),
+            profile=_json(merged),
+            revision=patients.c.revision + 1,
+            updated_at=utcnow(),
+            updated_by=actor,
+        )
+    )
     record(conn, actor, "edited profile", uid)
     return patient_document(_patient(conn, uid))
 
 
-def assign_programme(conn: Connection, uid: str, programme_id: str, start: date,
-                     actor: str, note: str | None = None) -> dict:
+def assign_programme(
+    conn: Connection, uid: str, programme_id: str, start: date, actor: str, note: str | None = None
+) -> dict:
     """Give a patient a programme from ``start``, ending the current one (as on a board)."""
     row = _patient(conn, uid)
     if row is None:
@@ -311,17 +358,31 @@ def assign_programme(conn: Connection, uid: str, programme_id: str, start: date,
     for a in assignments:
         if a.get("end_date") is None:
             if a["start_date"] > start.isoformat():
-                raise SyncError(f"the current programme starts on {a['start_date']}, after "
-                                f"{start.isoformat()}; end it first")
+                raise SyncError(
+                    f"the current programme starts on {a['start_date']}, after "
+                    f"{start.isoformat()}; end it first"
+                )
             a["end_date"] = start.isoformat()
-    assignments.append({
-        "programme_id": programme_id.strip(), "start_date": start.isoformat(), "end_date": None,
-        "assigned_at": datetime.now().astimezone().isoformat(timespec="milliseconds"),
-        "assigned_by": actor, "note": note,
-    })
-    conn.execute(update(patients).where(patients.c.id == row.id).values(
-        assignments=_json(assignments), revision=patients.c.revision + 1, updated_at=utcnow(),
-        updated_by=actor))
+    assignments.append(
+        {
+            "programme_id": programme_id.strip(),
+            "start_date": start.isoformat(),
+            "end_date": None,
+            "assigned_at": datetime.now().astimezone().isoformat(timespec="milliseconds"),
+            "assigned_by": actor,
+            "note": note,
+        }
+    )
+    conn.execute(
+        update(patients)
+        .where(patients.c.id == row.id)
+        .values(
+            assignments=_json(assignments),
+            revision=patients.c.revision + 1,
+            updated_at=utcnow(),
+            updated_by=actor,
+        )
+    )
     record(conn, actor, "assigned programme", f"{uid} {programme_id}")
     return patient_document(_patient(conn, uid))
 
@@ -332,8 +393,11 @@ def give_patient_to_board(conn: Connection, uid: str, board_name: str, actor: st
     board = conn.execute(select(boards).where(boards.c.name == board_name)).first()
     if row is None or board is None:
         raise SyncError("no such patient or board")
-    conn.execute(delete(board_patients).where(board_patients.c.board_id == board.id,
-                                              board_patients.c.patient_id == row.id))
+    conn.execute(
+        delete(board_patients).where(
+            board_patients.c.board_id == board.id, board_patients.c.patient_id == row.id
+        )
+    )
     conn.execute(insert(board_patients).values(board_id=board.id, patient_id=row.id))
     record(conn, actor, "gave patient to board", f"{uid} {board_name}")
 

@@ -37,7 +37,6 @@ from sqlalchemy.types import TypeDecorator
 metadata = MetaData()
 
 
-
 class UtcTime(TypeDecorator):
     """An aware UTC datetime on both databases (SQLite's driver would hand back naive ones)."""
 
@@ -75,8 +74,9 @@ login_sessions = Table(
     "login_sessions",
     metadata,
     Column("token_hash", String(64), primary_key=True),
-    Column("clinician_id", Integer, ForeignKey("clinicians.id", ondelete="CASCADE"),
-           nullable=False),
+    Column(
+        "clinician_id", Integer, ForeignKey("clinicians.id", ondelete="CASCADE"), nullable=False
+    ),
     Column("csrf_token", String(64), nullable=False),
     Column("created_at", UTC_TIME, nullable=False),
     Column("expires_at", UTC_TIME, nullable=False),
@@ -124,8 +124,7 @@ board_patients = Table(
     "board_patients",
     metadata,
     Column("board_id", Integer, ForeignKey("boards.id", ondelete="CASCADE"), primary_key=True),
-    Column("patient_id", Integer, ForeignKey("patients.id", ondelete="CASCADE"),
-           primary_key=True),
+    Column("patient_id", Integer, ForeignKey("patients.id", ondelete="CASCADE"), primary_key=True),
 )
 
 deleted_patients = Table(

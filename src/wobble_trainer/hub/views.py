@@ -62,8 +62,9 @@ class PatientRow:
     latest: list[dict[str, Any]] = field(default_factory=list)
 
 
-def patient_list(conn: Connection, query: str = "", today: date | None = None,
-                 limit: int = 200) -> list[PatientRow]:
+def patient_list(
+    conn: Connection, query: str = "", today: date | None = None, limit: int = 200
+) -> list[PatientRow]:
     """Patients (matching ``query``) with this week's adherence and latest test results."""
     today = today or date.today()
     week_start = (today - timedelta(days=today.weekday())).isoformat()
@@ -94,16 +95,24 @@ def patient_list(conn: Connection, query: str = "", today: date | None = None,
         out[patient_id].minutes_week = float(minutes or 0.0)
     tests = conn.execute(
         select(sessions.c.patient_id, sessions.c.kind, sessions.c.headline)
-        .where(sessions.c.patient_id.in_(list(out)), sessions.c.headline.is_not(None),
-               sessions.c.kind.like("test:%") | sessions.c.kind.like("protocol:%"))
+        .where(
+            sessions.c.patient_id.in_(list(out)),
+            sessions.c.headline.is_not(None),
+            sessions.c.kind.like("test:%") | sessions.c.kind.like("protocol:%"),
+        )
         .order_by(sessions.c.started_at)
     ).all()
     by_kind: dict[tuple[int, str], list[float]] = {}
     for s in tests:
         by_kind.setdefault((s.patient_id, s.kind), []).append(s.headline)
     for (pid, kind), values in sorted(by_kind.items()):
-        out[pid].latest.append({"kind": kind_title(kind), "value": values[-1],
-                                "change": values[-1] - values[0] if len(values) > 1 else None})
+        out[pid].latest.append(
+            {
+                "kind": kind_title(kind),
+                "value": values[-1],
+                "change": values[-1] - values[0] if len(values) > 1 else None,
+            }
+        )
     return list(out.values())
 
 
@@ -123,42 +132,73 @@ def patient_detail(conn: Connection, uid: str) -> dict[str, Any] | None:
     for s in session_rows:
         record = session_record(s, s.n_trials)
         h = headline(record.metrics)
-        listed.append({"uid": s.uid, "kind": kind_title(record.kind),
-                       "started": record.started_at.strftime("%Y-%m-%d %H:%M"),
-                       "minutes": s.minutes,
-                       "headline": h, "trials": s.n_trials})
+        listed.append(
+            {
+                "uid": s.uid,
+                "kind": kind_title(record.kind),
+                "started": record.started_at.strftime("%Y-%m-%d %H:%M"),
+                "minutes": s.minutes,
+                "headline": h,
+                "trials": s.n_trials,
+            }
+        )
         if h is not None:
             history.setdefault(kind_title(record.kind), []).append(
-                (record.started_at.date().isoformat(), h[1]))
-    linked = conn.execute(
-        select(boards.c.name).join(board_patients, board_patients.c.board_id == boards.c.id)
-        .where(board_patients.c.patient_id == row.id).order_by(boards.c.name)
-    ).scalars().all()
+                (record.started_at.date().isoformat(), h[1])
+            )
+    linked = (
+        conn.execute(
+            select(boards.c.name)
+            .join(board_patients, board_patients.c.board_id == boards.c.id)
+            .where(board_patients.c.patient_id == row.id)
+            .order_by(boards.c.name)
+        )
+        .scalars()
+        .all()
+    )
     return {
-        "uid": row.uid, "name": row.name, "profile": json.loads(row.profile),
-        "assignments": json.loads(row.assignments), "revision": row.revision,
+        "uid": row.uid,
+        "name": row.name,
+        "profile": json.loads(row.profile),
+        "assignments": json.loads(row.assignments),
+        "revision": row.revision,
         "sessions": listed,
         "charts": {k: chart_points(list(reversed(v))) for k, v in history.items()},
         "boards": list(linked),
     }
 
 
-def chart_points(points: list[tuple[str, float]], width: float = 300,
-                 height: float = 80) -> dict[str, Any]:
+def chart_points(
+    points: list[tuple[str, float]], width: float = 300, height: float = 80
+) -> dict[str, Any]:
     """An SVG polyline of (label, value) points in time order."""
     values = [v for _, v in points]
     lo, hi = min(values), max(values)
     span = hi - lo or 1.0
     step = width / max(1, len(values) - 1)
-    coords = " ".join(f"{i * step:.1f},{height - (v - lo) / span * height:.1f}"
-                      for i, v in enumerate(values))
-    return {"points": coords, "first": points[0], "last": points[-1], "min": lo, "max": hi,
-            "width": width, "height": height}
+    coords = " ".join(
+        f"{i * step:.1f},{height - (v - lo) / span * height:.1f}" for i, v in enumerate(values)
+    )
+    return {
+        "points": coords,
+        "first": points[0],
+        "last": points[-1],
+        "min": lo,
+        "max": hi,
+        "width": width,
+        "height": height,
+    }
 
 
-def _polyline(x: np.ndarray, y: np.ndarray, width: float, height: float,
-              x_range: tuple[float, float], y_range: tuple[float, float],
-              max_points: int = 600) -> str:
+def _polyline(
+    x: np.ndarray,
+    y: np.ndarray,
+    width: float,
+    height: float,
+    x_range: tuple[float, float],
+    y_range: tuple[float, float],
+    max_points: int = 600,
+) -> str:
     step = max(1, len(x) // max_points)
     x, y = x[::step], y[::step]
     (x0, x1), (y0, y1) = x_range, y_range
@@ -178,11 +218,19 @@ def session_detail(conn: Connection, uid: str) -> dict[str, Any] | None:
     patient = conn.execute(select(patients).where(patients.c.id == row.patient_id)).first()
     calibration, warning = session_calibration(record)
     shown = [trial_view(conn, tr, calibration) for tr in trial_rows]
-    return {"uid": uid, "kind": kind_title(record.kind), "raw_kind": record.kind,
-            "started": record.started_at.isoformat(timespec="seconds"),
-            "metrics": flatten(record.metrics or {}), "patient_uid": patient.uid,
-            "patient_name": patient.name, "trials": shown, "calibration_warning": warning,
-            "software_version": record.software_version, "record": record}
+    return {
+        "uid": uid,
+        "kind": kind_title(record.kind),
+        "raw_kind": record.kind,
+        "started": record.started_at.isoformat(timespec="seconds"),
+        "metrics": flatten(record.metrics or {}),
+        "patient_uid": patient.uid,
+        "patient_name": patient.name,
+        "trials": shown,
+        "calibration_warning": warning,
+        "software_version": record.software_version,
+        "record": record,
+    }
 
 
 def trial_view(conn: Connection, row: Any, calibration: Any) -> dict[str, Any]:
@@ -193,29 +241,39 @@ def trial_view(conn: Connection, row: Any, calibration: Any) -> dict[str, Any]:
         return json.loads(cached.view)
     trial = trial_record(row)
     angles = trial_angles(trial, calibration)
-    entry: dict[str, Any] = {"index": trial.index, "label": trial.label,
-                             "samples": trial.sample_count,
-                             "bytes_per_sample": len(row.trace) / max(1, row.sample_count)}
+    entry: dict[str, Any] = {
+        "index": trial.index,
+        "label": trial.label,
+        "samples": trial.sample_count,
+        "bytes_per_sample": len(row.trace) / max(1, row.sample_count),
+    }
     if angles is not None and len(angles.t) > 1:
         lim = float(max(5.0, np.max(np.abs(angles.pitch_deg)), np.max(np.abs(angles.roll_deg))))
         span = (0.0, angles.duration_s)
         entry["trace_pitch"] = _polyline(angles.t, angles.pitch_deg, 600, 120, span, (-lim, lim))
         entry["trace_roll"] = _polyline(angles.t, angles.roll_deg, 600, 120, span, (-lim, lim))
-        entry["sway"] = _polyline(angles.roll_deg, angles.pitch_deg, 200, 200, (-lim, lim),
-                                  (-lim, lim))
+        entry["sway"] = _polyline(
+            angles.roll_deg, angles.pitch_deg, 200, 200, (-lim, lim), (-lim, lim)
+        )
         entry["limit_deg"] = lim
         entry["duration_s"] = angles.duration_s
     text = json.dumps(entry)
     if cached is None:
         try:
             with conn.begin_nested():
-                conn.execute(insert(trial_views).values(trial_id=row.id, view=text,
-                                                        software_version=__version__))
+                conn.execute(
+                    insert(trial_views).values(
+                        trial_id=row.id, view=text, software_version=__version__
+                    )
+                )
         except IntegrityError:
             pass  # another request cached it meanwhile
     else:
-        conn.execute(update(trial_views).where(trial_views.c.trial_id == row.id)
-                     .values(view=text, software_version=__version__))
+        conn.execute(
+            update(trial_views)
+            .where(trial_views.c.trial_id == row.id)
+            .values(view=text, software_version=__version__)
+        )
     return entry
 
 
@@ -234,7 +292,8 @@ def flatten(metrics: dict[str, Any], prefix: str = "") -> list[tuple[str, Any]]:
 def trial_csv(conn: Connection, uid: str, index: int) -> str | None:
     """One trial's raw samples as CSV (SI units, the sensor frame)."""
     row = conn.execute(
-        select(trials).join(sessions, sessions.c.id == trials.c.session_id)
+        select(trials)
+        .join(sessions, sessions.c.id == trials.c.session_id)
         .where(sessions.c.uid == uid, trials.c.idx == index)
     ).first()
     if row is None:
@@ -249,15 +308,21 @@ def trial_csv(conn: Connection, uid: str, index: int) -> str | None:
 def session_json(detail: dict[str, Any]) -> dict[str, Any]:
     """The session's record (as the board has it) for download."""
     record = detail["record"]
-    return {"format": "wobble-trainer-hub-session", "uid": detail["uid"],
-            "patient": detail["patient_uid"], "kind": record.kind,
-            "started_at": record.started_at.isoformat(),
-            "ended_at": record.ended_at.isoformat() if record.ended_at else None,
-            "settings": record.settings, "metrics": record.metrics, "events": record.events,
-            "calibration": record.calibration, "software_version": record.software_version,
-            "metrics_software_version": record.metrics_software_version,
-            "trials": [{k: t[k] for k in ("index", "label", "samples")}
-                       for t in detail["trials"]]}
+    return {
+        "format": "wobble-trainer-hub-session",
+        "uid": detail["uid"],
+        "patient": detail["patient_uid"],
+        "kind": record.kind,
+        "started_at": record.started_at.isoformat(),
+        "ended_at": record.ended_at.isoformat() if record.ended_at else None,
+        "settings": record.settings,
+        "metrics": record.metrics,
+        "events": record.events,
+        "calibration": record.calibration,
+        "software_version": record.software_version,
+        "metrics_software_version": record.metrics_software_version,
+        "trials": [{k: t[k] for k in ("index", "label", "samples")} for t in detail["trials"]],
+    }
 
 
 def audit_entries(conn: Connection, limit: int = 500) -> list[Any]:

@@ -56,8 +56,15 @@ def render(name: str, status: int = 200, **context: Any) -> HTMLResponse:
 
 
 def _cookie(response: Any, request: Request, name: str, value: str, max_age: int) -> None:
-    response.set_cookie(name, value, max_age=max_age, httponly=True, samesite="strict",
-                        secure=request.url.scheme == "https", path="/")
+    response.set_cookie(
+        name,
+        value,
+        max_age=max_age,
+        httponly=True,
+        samesite="strict",
+        secure=request.url.scheme == "https",
+        path="/",
+    )
 
 
 def _same(a: str | None, b: str | None) -> bool:
@@ -76,8 +83,14 @@ def profile_fields(form: dict[str, str], current: dict[str, Any]) -> dict[str, A
         }
     except ValueError as exc:
         raise ValueError("birth year and height must be numbers") from exc
-    validate_fields(fields["name"], fields["birth_year"], fields["height_m"],
-                    fields["dominant_leg"], fields["injured_side"], current.get("sex"))
+    validate_fields(
+        fields["name"],
+        fields["birth_year"],
+        fields["height_m"],
+        fields["dominant_leg"],
+        fields["injured_side"],
+        current.get("sex"),
+    )
     return fields
 
 
@@ -98,8 +111,10 @@ def build_routes(db: HubDatabase) -> list[Route]:
                     if login is None:
                         return RedirectResponse("/login", status_code=303)
                     if method == "POST" and not _same(form.get("csrf"), login.csrf_token):
-                        return PlainTextResponse("The form has expired: go back, reload the "
-                                                 "page and try again.", status_code=403)
+                        return PlainTextResponse(
+                            "The form has expired: go back, reload the page and try again.",
+                            status_code=403,
+                        )
                     return work(conn, login, request, form)
 
             return await run_in_threadpool(run)
@@ -115,27 +130,29 @@ def build_routes(db: HubDatabase) -> list[Route]:
     async def login_post(request: Request):  # noqa: ANN202
         form = dict(await request.form())
         if not _same(form.get("csrf"), request.cookies.get(LOGIN_CSRF_COOKIE)):
-            return PlainTextResponse("The login form has expired: reload it and try again.",
-                                     status_code=403)
+            return PlainTextResponse(
+                "The login form has expired: reload it and try again.", status_code=403
+            )
 
         def run() -> accounts.Login | str:
             with db.begin() as conn:
                 try:
-                    return accounts.login(conn, str(form.get("name", "")),
-                                          str(form.get("password", "")))
+                    return accounts.login(
+                        conn, str(form.get("name", "")), str(form.get("password", ""))
+                    )
                 except accounts.LoginRefused as exc:
                     return str(exc)  # inside the transaction: the failure count is kept
 
         result = await run_in_threadpool(run)
         if isinstance(result, str):
             csrf = new_token()
-            response = render("login.html", status=401, csrf=csrf, error=result,
-                              title="Log in")
+            response = render("login.html", status=401, csrf=csrf, error=result, title="Log in")
             _cookie(response, request, LOGIN_CSRF_COOKIE, csrf, 3600)
             return response
         response = RedirectResponse("/", status_code=303)
-        _cookie(response, request, SESSION_COOKIE, result.token,
-                accounts.LOGIN_SESSION_HOURS * 3600)
+        _cookie(
+            response, request, SESSION_COOKIE, result.token, accounts.LOGIN_SESSION_HOURS * 3600
+        )
         response.delete_cookie(LOGIN_CSRF_COOKIE, path="/")
         return response
 
@@ -157,10 +174,19 @@ def build_routes(db: HubDatabase) -> list[Route]:
         if detail is None:
             return render("base.html", status=404, login=login, error="No such patient.")
         accounts.record(conn, login.name, "viewed patient", f"{detail['name']} ({uid})")
-        return render("patient.html", status=400 if error else 200, login=login, p=detail,
-                      error=error, title=detail["name"], sides=INJURED_SIDES, legs=LEGS,
-                      programmes=sorted(PROGRAMMES.items()), today=date.today().isoformat(),
-                      boards=[b for b in accounts.list_boards(conn) if not b.revoked])
+        return render(
+            "patient.html",
+            status=400 if error else 200,
+            login=login,
+            p=detail,
+            error=error,
+            title=detail["name"],
+            sides=INJURED_SIDES,
+            legs=LEGS,
+            programmes=sorted(PROGRAMMES.items()),
+            today=date.today().isoformat(),
+            boards=[b for b in accounts.list_boards(conn) if not b.revoked],
+        )
 
     def back_to_patient(request: Request) -> RedirectResponse:
         return RedirectResponse(f"/patients/{request.path_params['uid']}", status_code=303)
@@ -182,16 +208,18 @@ def build_routes(db: HubDatabase) -> list[Route]:
             start = date.fromisoformat(form.get("start_date", ""))
             if form.get("programme_id") not in PROGRAMMES:
                 raise sync.SyncError("choose one of the programmes")
-            sync.assign_programme(conn, request.path_params["uid"], form["programme_id"],
-                                  start, login.name)
+            sync.assign_programme(
+                conn, request.path_params["uid"], form["programme_id"], start, login.name
+            )
         except (ValueError, sync.SyncError) as exc:
             return patient_page(conn, login, request, form, error=str(exc))
         return back_to_patient(request)
 
     def to_board(conn, login, request, form):  # noqa: ANN001, ANN202
         try:
-            sync.give_patient_to_board(conn, request.path_params["uid"],
-                                       form.get("board", ""), login.name)
+            sync.give_patient_to_board(
+                conn, request.path_params["uid"], form.get("board", ""), login.name
+            )
         except sync.SyncError as exc:
             return patient_page(conn, login, request, form, error=str(exc))
         return back_to_patient(request)
@@ -202,8 +230,9 @@ def build_routes(db: HubDatabase) -> list[Route]:
         if detail is None:
             return RedirectResponse("/", status_code=303)
         if form.get("confirm", "").strip() != detail["name"]:
-            return patient_page(conn, login, request, form,
-                                error="Type the patient's name exactly to delete them.")
+            return patient_page(
+                conn, login, request, form, error="Type the patient's name exactly to delete them."
+            )
         sync.delete_patient(conn, uid, login.name)
         return RedirectResponse("/", status_code=303)
 
@@ -221,8 +250,10 @@ def build_routes(db: HubDatabase) -> list[Route]:
         if detail is None:
             return PlainTextResponse("No such session.", status_code=404)
         accounts.record(conn, login.name, "exported session JSON", uid)
-        return JSONResponse(views.session_json(detail), headers={
-            "Content-Disposition": f'attachment; filename="session-{uid}.json"'})
+        return JSONResponse(
+            views.session_json(detail),
+            headers={"Content-Disposition": f'attachment; filename="session-{uid}.json"'},
+        )
 
     def trial_download(conn, login, request, form):  # noqa: ANN001, ANN202
         uid, index = request.path_params["uid"], request.path_params["index"]
@@ -230,25 +261,36 @@ def build_routes(db: HubDatabase) -> list[Route]:
         if text is None:
             return PlainTextResponse("No such trial.", status_code=404)
         accounts.record(conn, login.name, "exported trial CSV", f"{uid} trial {index + 1}")
-        return PlainTextResponse(text, media_type="text/csv", headers={
-            "Content-Disposition": f'attachment; filename="session-{uid}-trial-{index + 1}.csv"'})
+        return PlainTextResponse(
+            text,
+            media_type="text/csv",
+            headers={
+                "Content-Disposition": f'attachment; filename="session-{uid}-trial-{index + 1}.csv"'
+            },
+        )
 
     def boards_page(conn, login, request, form):  # noqa: ANN001, ANN202
-        return render("boards.html", login=login, boards=accounts.list_boards(conn),
-                      title="Boards")
+        return render("boards.html", login=login, boards=accounts.list_boards(conn), title="Boards")
 
     def revoke(conn, login, request, form):  # noqa: ANN001, ANN202
         try:
             accounts.revoke_board(conn, form.get("name", ""), login.name)
         except accounts.AccountError as exc:
-            return render("boards.html", status=400, login=login, error=str(exc),
-                          boards=accounts.list_boards(conn), title="Boards")
+            return render(
+                "boards.html",
+                status=400,
+                login=login,
+                error=str(exc),
+                boards=accounts.list_boards(conn),
+                title="Boards",
+            )
         return RedirectResponse("/boards", status_code=303)
 
     def audit(conn, login, request, form):  # noqa: ANN001, ANN202
         accounts.record(conn, login.name, "viewed audit log")
-        return render("audit.html", login=login, entries=views.audit_entries(conn),
-                      title="Audit log")
+        return render(
+            "audit.html", login=login, entries=views.audit_entries(conn), title="Audit log"
+        )
 
     return [
         Route("/login", login_form, methods=["GET"]),
@@ -267,4 +309,3 @@ def build_routes(db: HubDatabase) -> list[Route]:
         Route("/boards/revoke", page(revoke, "POST"), methods=["POST"]),
         Route("/audit", page(audit)),
     ]
-

@@ -23,8 +23,9 @@ def quantised_trace(
     rng = np.random.default_rng(seed)
     t = 5000.123 + np.arange(n) / rate_hz
     tilt = np.cumsum(rng.normal(0.0, 0.002, (n, 2)), axis=0)
-    up = np.column_stack([np.sin(tilt[:, 0]), np.sin(tilt[:, 1]),
-                          np.cos(tilt[:, 0]) * np.cos(tilt[:, 1])])
+    up = np.column_stack(
+        [np.sin(tilt[:, 0]), np.sin(tilt[:, 1]), np.cos(tilt[:, 0]) * np.cos(tilt[:, 1])]
+    )
     acc_counts = np.rint(up * ACCEL_LSB_PER_G + rng.normal(0.0, 6.0, (n, 3)))
     rate = np.diff(tilt, axis=0, prepend=tilt[:1]).sum(axis=1)[:, None] * rate_hz / DEG
     gyr_counts = np.rint(rate * GYRO_LSB_PER_DPS + rng.normal(0.0, 3.0, (n, 3)))

@@ -107,8 +107,7 @@ class OutboxStore:
                 }
             )
         columns = _generic(row, LOCAL_COLUMNS | {"profile_uid"})
-        return {"uid": uid, "profile_uid": row["profile_uid"], "columns": columns,
-                "trials": trials}
+        return {"uid": uid, "profile_uid": row["profile_uid"], "columns": columns, "trials": trials}
 
     def profile_document(self, uid: str) -> dict[str, Any] | None:
         """A profile with its programme assignments, and the hub revision it was edited from."""
@@ -171,8 +170,12 @@ class OutboxStore:
                     "INSERT INTO profiles (uid, name, birth_year, sex, height_m, injured_side, "
                     "dominant_leg, is_guest, created_at, hub_revision) "
                     "VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?, ?)",
-                    (doc["uid"], *fields.values(),
-                     doc["fields"].get("created_at") or iso(now()), doc["revision"]),
+                    (
+                        doc["uid"],
+                        *fields.values(),
+                        doc["fields"].get("created_at") or iso(now()),
+                        doc["revision"],
+                    ),
                 )
                 profile_id = cur.lastrowid
             else:
@@ -187,12 +190,20 @@ class OutboxStore:
                 conn.execute(
                     "INSERT INTO programme_assignments (profile_id, programme_id, start_date, "
                     "end_date, assigned_at, assigned_by, note) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    (profile_id, a["programme_id"], a["start_date"], a.get("end_date"),
-                     a["assigned_at"], a.get("assigned_by"), a.get("note")),
+                    (
+                        profile_id,
+                        a["programme_id"],
+                        a["start_date"],
+                        a.get("end_date"),
+                        a["assigned_at"],
+                        a.get("assigned_by"),
+                        a.get("note"),
+                    ),
                 )
             # The hub's version is now the board's: a local edit still queued is superseded.
-            conn.execute("DELETE FROM sync_outbox WHERE kind = 'profile' AND uid = ?",
-                         (doc["uid"],))
+            conn.execute(
+                "DELETE FROM sync_outbox WHERE kind = 'profile' AND uid = ?", (doc["uid"],)
+            )
         return name
 
     def set_revision(self, uid: str, revision: int) -> None:

@@ -28,8 +28,9 @@ NICENESS = 10
 class BackgroundSync:
     """Periodic sync rounds in a child process (use :meth:`start` and :meth:`stop`)."""
 
-    def __init__(self, state_dir: Path, interval_s: float = DEFAULT_INTERVAL_S,
-                 first_after_s: float = 10.0) -> None:
+    def __init__(
+        self, state_dir: Path, interval_s: float = DEFAULT_INTERVAL_S, first_after_s: float = 10.0
+    ) -> None:
         self.state_dir = Path(state_dir)
         self.interval_s = interval_s
         self.first_after_s = first_after_s
@@ -58,8 +59,10 @@ class BackgroundSync:
             if self._stop.is_set():
                 return
             self._proc = subprocess.Popen(
-                [sys.executable, "-m", "wobble_trainer", "sync", "--json"], env=env,
-                stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                [sys.executable, "-m", "wobble_trainer", "sync", "--json"],
+                env=env,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
                 preexec_fn=lambda: os.nice(NICENESS),  # noqa: PLW1509 - only os.nice
             )
         try:

@@ -44,8 +44,11 @@ def cmd_sync(args: argparse.Namespace) -> int:
         print(str(exc), file=sys.stderr)
         return 1
     if link is None:
-        print("This board is not linked to a hub: run `wobble link --hub URL --code CODE` "
-              "(the code comes from `wobble hub enrol-board NAME` on the hub).", file=sys.stderr)
+        print(
+            "This board is not linked to a hub: run `wobble link --hub URL --code CODE` "
+            "(the code comes from `wobble hub enrol-board NAME` on the hub).",
+            file=sys.stderr,
+        )
         return 1
     report = SyncReport()
     status = 0

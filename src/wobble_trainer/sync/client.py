@@ -40,8 +40,7 @@ class HubClient:
     ) -> None:
         parts = urlsplit(url.rstrip("/"))
         if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise HubError(f"{url!r} is not a hub address: give http://HOST:PORT or "
-                           "https://HOST")
+            raise HubError(f"{url!r} is not a hub address: give http://HOST:PORT or https://HOST")
         self.url = url.rstrip("/")
         self._parts = parts
         self._auth = f"Board {board_id}:{secret}" if board_id is not None and secret else None
@@ -51,8 +50,12 @@ class HubClient:
     def _connection(self) -> http.client.HTTPConnection:
         p = self._parts
         if p.scheme == "https":
-            return http.client.HTTPSConnection(p.hostname, p.port, timeout=self.timeout_s,
-                                               context=self._ssl or ssl.create_default_context())
+            return http.client.HTTPSConnection(
+                p.hostname,
+                p.port,
+                timeout=self.timeout_s,
+                context=self._ssl or ssl.create_default_context(),
+            )
         return http.client.HTTPConnection(p.hostname, p.port, timeout=self.timeout_s)
 
     def post(self, path: str, body: dict[str, Any]) -> Any:
@@ -67,8 +70,7 @@ class HubClient:
         headers = {"Authorization": self._auth} if self._auth else {}
         return self._request("GET", path, None, headers)
 
-    def _request(self, method: str, path: str, data: bytes | None,
-                 headers: dict[str, str]) -> Any:
+    def _request(self, method: str, path: str, data: bytes | None, headers: dict[str, str]) -> Any:
         base = self._parts.path.rstrip("/")
         conn = self._connection()
         try:
@@ -89,8 +91,10 @@ class HubClient:
         if response.status == 401:
             raise HubRefused(answer.get("error") or "the hub refused this board's credentials")
         if response.status >= 500:
-            raise HubUnreachable(f"the hub at {self.url} had an error ({response.status}); "
-                                 "nothing was lost, the next sync sends it again")
+            raise HubUnreachable(
+                f"the hub at {self.url} had an error ({response.status}); "
+                "nothing was lost, the next sync sends it again"
+            )
         if response.status >= 400:
             raise HubError(answer.get("error") or f"the hub answered {response.status}")
         return answer

@@ -46,13 +46,16 @@ def load_link(directory: Path | None = None) -> HubLink | None:
     path = link_path(directory)
     try:
         data = json.loads(path.read_text())
-        return HubLink(str(data["hub_url"]), int(data["board_id"]), str(data["name"]),
-                       str(data["secret"]))
+        return HubLink(
+            str(data["hub_url"]), int(data["board_id"]), str(data["name"]), str(data["secret"])
+        )
     except FileNotFoundError:
         return None
     except (ValueError, KeyError, TypeError) as exc:
-        raise HubError(f"{path} is damaged ({exc}); link the board again with "
-                       "`wobble link --hub URL --code CODE`") from exc
+        raise HubError(
+            f"{path} is damaged ({exc}); link the board again with "
+            "`wobble link --hub URL --code CODE`"
+        ) from exc
 
 
 def save_link(link: HubLink, directory: Path | None = None) -> Path:
@@ -62,15 +65,17 @@ def save_link(link: HubLink, directory: Path | None = None) -> Path:
     return path
 
 
-def link_board(hub_url: str, code: str, directory: Path | None = None,
-               timeout_s: float = 30.0) -> HubLink:
+def link_board(
+    hub_url: str, code: str, directory: Path | None = None, timeout_s: float = 30.0
+) -> HubLink:
     """Trade an enrolment code for this board's credentials and store them."""
     answer = HubClient(hub_url, timeout_s=timeout_s).post(
         "/api/link", {"code": code, "software_version": __version__}
     )
     try:
-        link = HubLink(hub_url.rstrip("/"), int(answer["board_id"]), str(answer["name"]),
-                       str(answer["secret"]))
+        link = HubLink(
+            hub_url.rstrip("/"), int(answer["board_id"]), str(answer["name"]), str(answer["secret"])
+        )
     except (KeyError, TypeError, ValueError) as exc:
         raise HubError(f"the hub's answer to linking is not understood ({exc})") from exc
     save_link(link, directory)

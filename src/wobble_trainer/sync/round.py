@@ -42,16 +42,21 @@ class SyncReport:
 
     def lines(self) -> list[str]:
         """Human-readable summary for ``wobble sync``."""
-        out = [f"up: {self.sessions_up} session(s) ({self.samples_up} samples, "
-               f"{self.trace_bytes_up} trace bytes)"
-               + (f", {self.sessions_already_there} already on the hub"
-                  if self.sessions_already_there else ""),
-               f"up: {len(self.profiles_up)} profile(s)"
-               + (f": {', '.join(self.profiles_up)}" if self.profiles_up else ""),
-               f"up: {self.deletions_up} deletion(s)",
-               f"down: {len(self.profiles_down)} profile(s)"
-               + (f": {', '.join(self.profiles_down)}" if self.profiles_down else ""),
-               f"down: {len(self.deleted_down)} deleted patient(s)"]
+        out = [
+            f"up: {self.sessions_up} session(s) ({self.samples_up} samples, "
+            f"{self.trace_bytes_up} trace bytes)"
+            + (
+                f", {self.sessions_already_there} already on the hub"
+                if self.sessions_already_there
+                else ""
+            ),
+            f"up: {len(self.profiles_up)} profile(s)"
+            + (f": {', '.join(self.profiles_up)}" if self.profiles_up else ""),
+            f"up: {self.deletions_up} deletion(s)",
+            f"down: {len(self.profiles_down)} profile(s)"
+            + (f": {', '.join(self.profiles_down)}" if self.profiles_down else ""),
+            f"down: {len(self.deleted_down)} deleted patient(s)",
+        ]
         for name in self.conflicts:
             out.append(f"conflict: {name} was also changed on the hub; the hub's version is kept")
         if self.error:
@@ -117,8 +122,9 @@ def sync_once(db: Database, client: HubClient, report: SyncReport | None = None)
         for entry in deletion_entries:
             db.outbox.done(entry)
         report.deletions_up = len(deletion_entries)
-    answer = client.post("/api/pull", {"known": db.outbox.known_revisions(),
-                                       "status": status_of_board(db)})
+    answer = client.post(
+        "/api/pull", {"known": db.outbox.known_revisions(), "status": status_of_board(db)}
+    )
     for uid in answer.get("deleted", []):
         name = names.get(uid, uid)
         if db.outbox.delete_profile(uid):
@@ -128,8 +134,9 @@ def sync_once(db: Database, client: HubClient, report: SyncReport | None = None)
     return report
 
 
-def _apply_profile_answer(db: Database, answer: dict[str, Any], sent: dict[str, Any],
-                          report: SyncReport) -> None:
+def _apply_profile_answer(
+    db: Database, answer: dict[str, Any], sent: dict[str, Any], report: SyncReport
+) -> None:
     status = answer.get("status")
     if status == "accepted":
         db.outbox.set_revision(sent["uid"], int(answer["patient"]["revision"]))
@@ -139,5 +146,6 @@ def _apply_profile_answer(db: Database, answer: dict[str, Any], sent: dict[str, 
         if db.outbox.delete_profile(sent["uid"]):
             report.deleted_down.append(sent["fields"]["name"])
     else:
-        raise HubError(f"the hub's answer about profile {sent['fields']['name']!r} is not "
-                       "understood")
+        raise HubError(
+            f"the hub's answer about profile {sent['fields']['name']!r} is not understood"
+        )

@@ -31,8 +31,12 @@ def upgrade() -> None:
     op.create_table(
         "login_sessions",
         sa.Column("token_hash", sa.String(64), primary_key=True),
-        sa.Column("clinician_id", sa.Integer,
-                  sa.ForeignKey("clinicians.id", ondelete="CASCADE"), nullable=False),
+        sa.Column(
+            "clinician_id",
+            sa.Integer,
+            sa.ForeignKey("clinicians.id", ondelete="CASCADE"),
+            nullable=False,
+        ),
         sa.Column("csrf_token", sa.String(64), nullable=False),
         sa.Column("created_at", T, nullable=False),
         sa.Column("expires_at", T, nullable=False),
@@ -52,8 +56,9 @@ def upgrade() -> None:
     op.create_table(
         "enrol_codes",
         sa.Column("code_hash", sa.String(64), primary_key=True),
-        sa.Column("board_id", sa.Integer, sa.ForeignKey("boards.id", ondelete="CASCADE"),
-                  nullable=False),
+        sa.Column(
+            "board_id", sa.Integer, sa.ForeignKey("boards.id", ondelete="CASCADE"), nullable=False
+        ),
         sa.Column("created_at", T, nullable=False),
         sa.Column("expires_at", T, nullable=False),
         sa.Column("used_at", T),
@@ -72,10 +77,15 @@ def upgrade() -> None:
     op.create_index("patients_by_name", "patients", ["name"])
     op.create_table(
         "board_patients",
-        sa.Column("board_id", sa.Integer, sa.ForeignKey("boards.id", ondelete="CASCADE"),
-                  primary_key=True),
-        sa.Column("patient_id", sa.Integer, sa.ForeignKey("patients.id", ondelete="CASCADE"),
-                  primary_key=True),
+        sa.Column(
+            "board_id", sa.Integer, sa.ForeignKey("boards.id", ondelete="CASCADE"), primary_key=True
+        ),
+        sa.Column(
+            "patient_id",
+            sa.Integer,
+            sa.ForeignKey("patients.id", ondelete="CASCADE"),
+            primary_key=True,
+        ),
     )
     op.create_table(
         "deleted_patients",
@@ -87,8 +97,12 @@ def upgrade() -> None:
         "sessions",
         sa.Column("id", sa.Integer, primary_key=True),
         sa.Column("uid", sa.String(64), nullable=False, unique=True),
-        sa.Column("patient_id", sa.Integer, sa.ForeignKey("patients.id", ondelete="CASCADE"),
-                  nullable=False),
+        sa.Column(
+            "patient_id",
+            sa.Integer,
+            sa.ForeignKey("patients.id", ondelete="CASCADE"),
+            nullable=False,
+        ),
         sa.Column("board_id", sa.Integer, sa.ForeignKey("boards.id", ondelete="SET NULL")),
         sa.Column("kind", sa.String(200), nullable=False),
         sa.Column("started_at", sa.String(40), nullable=False),
@@ -101,8 +115,12 @@ def upgrade() -> None:
     op.create_table(
         "trials",
         sa.Column("id", sa.Integer, primary_key=True),
-        sa.Column("session_id", sa.Integer, sa.ForeignKey("sessions.id", ondelete="CASCADE"),
-                  nullable=False),
+        sa.Column(
+            "session_id",
+            sa.Integer,
+            sa.ForeignKey("sessions.id", ondelete="CASCADE"),
+            nullable=False,
+        ),
         sa.Column("idx", sa.Integer, nullable=False),
         sa.Column("record", sa.Text, nullable=False),
         sa.Column("sample_count", sa.Integer, nullable=False),
@@ -121,6 +139,16 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    for table in ("audit_log", "trials", "sessions", "deleted_patients", "board_patients",
-                  "patients", "enrol_codes", "boards", "login_sessions", "clinicians"):
+    for table in (
+        "audit_log",
+        "trials",
+        "sessions",
+        "deleted_patients",
+        "board_patients",
+        "patients",
+        "enrol_codes",
+        "boards",
+        "login_sessions",
+        "clinicians",
+    ):
         op.drop_table(table)

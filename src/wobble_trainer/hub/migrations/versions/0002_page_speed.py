@@ -44,17 +44,26 @@ def upgrade() -> None:
     with op.batch_alter_table("sessions") as batch:
         batch.add_column(sa.Column("headline", sa.Float))
         batch.add_column(sa.Column("minutes", sa.Float, nullable=False, server_default="0"))
-    sessions = sa.table("sessions", sa.column("id", sa.Integer), sa.column("record", sa.Text),
-                        sa.column("headline", sa.Float), sa.column("minutes", sa.Float))
+    sessions = sa.table(
+        "sessions",
+        sa.column("id", sa.Integer),
+        sa.column("record", sa.Text),
+        sa.column("headline", sa.Float),
+        sa.column("minutes", sa.Float),
+    )
     conn = op.get_bind()
     for row in conn.execute(sa.select(sessions.c.id, sessions.c.record)).all():
         record = json.loads(row.record)
-        conn.execute(sa.update(sessions).where(sessions.c.id == row.id).values(
-            headline=_headline(record), minutes=_minutes(record)))
+        conn.execute(
+            sa.update(sessions)
+            .where(sessions.c.id == row.id)
+            .values(headline=_headline(record), minutes=_minutes(record))
+        )
     op.create_table(
         "trial_views",
-        sa.Column("trial_id", sa.Integer, sa.ForeignKey("trials.id", ondelete="CASCADE"),
-                  primary_key=True),
+        sa.Column(
+            "trial_id", sa.Integer, sa.ForeignKey("trials.id", ondelete="CASCADE"), primary_key=True
+        ),
         sa.Column("software_version", sa.String(100), nullable=False),
         sa.Column("view", sa.Text, nullable=False),
     )
