@@ -251,3 +251,19 @@ def test_in_a_real_browser_a_programme_assigned_on_the_hub_arrives_on_the_board(
     current = board.db.programmes.current(ann.id)
     assert current is not None and current.programme_id == "ankle-sprain-prevention"
     assert current.assigned_by == "dr who"
+
+
+def test_the_patient_list_pages_through_many_patients(hub, hub_db):
+    from wobble_trainer.hub.views import PAGE_SIZE
+
+    with hub_db.begin() as conn:
+        board = accounts.list_boards(conn)[0]
+        for n in range(PAGE_SIZE + 5):
+            sync.receive_profile(
+                conn, board, {"uid": f"x{n}", "fields": {"name": f"Zed {n:03d}"}, "assignments": []}
+            )
+    log_in(hub)
+    first = hub.get("/").text
+    assert "Ann Smith" in first and 'id="next"' in first and "Zed 054" not in first
+    second = hub.get("/?page=1").text
+    assert "Zed 054" in second and 'id="next"' not in second

@@ -62,13 +62,23 @@ class PatientRow:
     latest: list[dict[str, Any]] = field(default_factory=list)
 
 
+PAGE_SIZE = 50
+"""Patients per page of the list (a tablet screen or two; search finds the rest)."""
+
+
 def patient_list(
-    conn: Connection, query: str = "", today: date | None = None, limit: int = 200
+    conn: Connection, query: str = "", today: date | None = None, page: int = 0
 ) -> list[PatientRow]:
-    """Patients (matching ``query``) with this week's adherence and latest test results."""
+    """One page of patients (matching ``query``, by name) with this week's adherence and their
+    latest test results; one row more than a page tells the caller there is a next page."""
     today = today or date.today()
     week_start = (today - timedelta(days=today.weekday())).isoformat()
-    stmt = select(patients).order_by(patients.c.name).limit(limit)
+    stmt = (
+        select(patients)
+        .order_by(patients.c.name, patients.c.id)
+        .offset(max(0, page) * PAGE_SIZE)
+        .limit(PAGE_SIZE + 1)
+    )
     if query.strip():
         stmt = stmt.where(patients.c.name.ilike(f"%{query.strip()}%"))
     rows = conn.execute(stmt).all()

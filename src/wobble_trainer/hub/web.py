@@ -165,8 +165,21 @@ def build_routes(db: HubDatabase) -> list[Route]:
 
     def patient_list(conn, login, request, form):  # noqa: ANN001, ANN202
         q = request.query_params.get("q", "")
-        rows = views.patient_list(conn, q)
-        return render("patients.html", login=login, rows=rows, q=q, title="Patients")
+        try:
+            page_no = max(0, int(request.query_params.get("page", "0")))
+        except ValueError:
+            page_no = 0
+        rows = views.patient_list(conn, q, page=page_no)
+        more = len(rows) > views.PAGE_SIZE
+        return render(
+            "patients.html",
+            login=login,
+            rows=rows[: views.PAGE_SIZE],
+            q=q,
+            page=page_no,
+            more=more,
+            title="Patients",
+        )
 
     def patient_page(conn, login, request, form, error: str = ""):  # noqa: ANN001, ANN202
         uid = request.path_params["uid"]
