@@ -327,7 +327,7 @@ class HubThread:
 
 
 @pytest.fixture
-def hub_process(hub_url):
+def hub_server(hub_url):
     """A started hub server on ``hub_url`` (stopped afterwards)."""
     hub = HubThread(hub_url)
     yield hub
@@ -374,13 +374,13 @@ class SimBoard:
 
 
 @pytest.fixture
-def make_board(hub_process, tmp_path):
-    """Factory of boards linked to ``hub_process`` (closed afterwards)."""
+def make_board(hub_server, tmp_path):
+    """Factory of boards linked to ``hub_server`` (closed afterwards)."""
     made: list[SimBoard] = []
 
     def make(name: str = "Room 1", address: str | None = None) -> SimBoard:
-        board = SimBoard(tmp_path / f"board-{len(made)}", hub_process.database,
-                         address or hub_process.url, name)
+        board = SimBoard(tmp_path / f"board-{len(made)}", hub_server.database,
+                         address or hub_server.url, name)
         made.append(board)
         return board
 

@@ -207,7 +207,7 @@ def test_assign_edit_and_delete_from_the_patient_page(hub, hub_db):
 
 
 def test_in_a_real_browser_a_programme_assigned_on_the_hub_arrives_on_the_board(
-    make_board, hub_process, browser, tmp_path
+    make_board, hub_server, browser, tmp_path
 ):
     """Log in, find a patient, open a session, assign a programme; the board's next sync has it.
     (Debian's Chromium, headless, through chromedriver; the hub is a real server on loopback.)"""
@@ -224,10 +224,10 @@ def test_in_a_real_browser_a_programme_assigned_on_the_hub_arrives_on_the_board(
     record_session(board.db, ann.id)
     board.db.profiles.create("Bob Jones", 1970, 1.8, "right")
     board.sync()
-    with HubDatabase(hub_process.database) as hub, hub.begin() as conn:
+    with HubDatabase(hub_server.database) as hub, hub.begin() as conn:
         accounts.create_clinician(conn, "dr who", PASSWORD)
 
-    browser.get(hub_process.url + "/")
+    browser.get(hub_server.url + "/")
     assert browser.current_url.endswith("/login")
     browser.find_element(By.NAME, "name").send_keys("dr who")
     browser.find_element(By.NAME, "password").send_keys(PASSWORD)

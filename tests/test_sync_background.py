@@ -9,7 +9,7 @@ from conftest import record_session
 from wobble_trainer.sync.background import BackgroundSync
 
 
-def test_a_linked_board_syncs_in_the_background(make_board, hub_process):
+def test_a_linked_board_syncs_in_the_background(make_board, hub_server):
     board = make_board()
     ann = board.db.profiles.create("Ann", 1960, 1.65, "left")
     record_session(board.db, ann.id)

@@ -13,15 +13,15 @@ from wobble_trainer.hub.db import HubDatabase
 from wobble_trainer.storage import open_database
 
 
-def test_link_then_sync_prints_what_moved(hub_process, tmp_path, monkeypatch, capsys):
+def test_link_then_sync_prints_what_moved(hub_server, tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("WOBBLE_STATE_DIR", str(tmp_path / "board"))
     assert main(["sync"]) == 1
     assert "not linked" in capsys.readouterr().err
-    assert main(["link", "--hub", hub_process.url, "--code", "AAAA-BBBB-CCCC"]) == 1
+    assert main(["link", "--hub", hub_server.url, "--code", "AAAA-BBBB-CCCC"]) == 1
     assert "Not linked" in capsys.readouterr().err
-    with HubDatabase(hub_process.database) as hub, hub.begin() as conn:
+    with HubDatabase(hub_server.database) as hub, hub.begin() as conn:
         code = accounts.enrol_board(conn, "Room 1")
-    assert main(["link", "--hub", hub_process.url, "--code", code]) == 0
+    assert main(["link", "--hub", hub_server.url, "--code", code]) == 0
     creds = tmp_path / "board" / "hub-link.json"
     assert stat.S_IMODE(creds.stat().st_mode) == 0o600
     assert json.loads(creds.read_text())["name"] == "Room 1"

@@ -19,9 +19,9 @@ def test_no_answer_is_unreachable():
         HubClient(f"http://127.0.0.1:{free_port()}", timeout_s=2).post("/api/pull", {})
 
 
-def test_health_and_refusal_from_a_real_hub(hub_process):
-    assert HubClient(hub_process.url).get("/healthz")["ok"] is True
+def test_health_and_refusal_from_a_real_hub(hub_server):
+    assert HubClient(hub_server.url).get("/healthz")["ok"] is True
     with pytest.raises(HubRefused, match="link it again"):
-        HubClient(hub_process.url, 1, "wrong").post("/api/pull", {})
+        HubClient(hub_server.url, 1, "wrong").post("/api/pull", {})
     with pytest.raises(HubError, match="wrong, expired"):
-        HubClient(hub_process.url).post("/api/link", {"code": "nope"})
+        HubClient(hub_server.url).post("/api/link", {"code": "nope"})

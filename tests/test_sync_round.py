@@ -31,7 +31,7 @@ def hub_counts(url: str) -> dict[str, int]:
         return hub.stats()
 
 
-def test_round_sends_everything_once_and_angles_are_bit_exact(make_board, hub_process):
+def test_round_sends_everything_once_and_angles_are_bit_exact(make_board, hub_server):
     board = make_board()
     ann = board.db.profiles.create("Ann", 1960, 1.65, "left")
     s1 = record_session(board.db, ann.id, seed=1)
@@ -43,11 +43,11 @@ def test_round_sends_everything_once_and_angles_are_bit_exact(make_board, hub_pr
     assert board.db.outbox.pending() == []
     again = board.sync()
     assert again.sessions_up == 0 and again.profiles_up == []
-    counts = hub_counts(hub_process.database)
+    counts = hub_counts(hub_server.database)
     assert (counts["patients"], counts["sessions"], counts["trials"]) == (1, 2, 3)
 
     # The hub's copy, read back as the board's records, gives the same angles bit for bit.
-    with HubDatabase(hub_process.database) as hub, hub.begin() as conn:
+    with HubDatabase(hub_server.database) as hub, hub.begin() as conn:
         row = conn.execute(
             select(sessions).where(
                 sessions.c.uid == s1.uid if hasattr(s1, "uid") else sessions.c.kind == s1.kind
@@ -79,7 +79,7 @@ def test_round_sends_everything_once_and_angles_are_bit_exact(make_board, hub_pr
                 assert x == y, f.name
 
 
-def test_changed_metrics_are_sent_again_without_duplicating(make_board, hub_process):
+def test_changed_metrics_are_sent_again_without_duplicating(make_board, hub_server):
     board = make_board()
     ann = board.db.profiles.create("Ann", 1960, 1.65, "left")
     s = record_session(board.db, ann.id)
@@ -87,28 +87,28 @@ def test_changed_metrics_are_sent_again_without_duplicating(make_board, hub_proc
     board.db.sessions.update_metrics(s.id, {"osi": 9.0}, "0.2.0")
     report = board.sync()
     assert report.sessions_up == 1
-    with HubDatabase(hub_process.database) as hub, hub.begin() as conn:
+    with HubDatabase(hub_server.database) as hub, hub.begin() as conn:
         rows = conn.execute(select(sessions)).all()
         assert len(rows) == 1
         assert session_record(rows[0], 2).metrics == {"osi": 9.0}
-    assert hub_counts(hub_process.database)["trials"] == 2
+    assert hub_counts(hub_server.database)["trials"] == 2
 
 
-def test_guest_and_unfinished_sessions_stay_on_the_board(make_board, hub_process):
+def test_guest_and_unfinished_sessions_stay_on_the_board(make_board, hub_server):
     board = make_board()
     guest = board.db.profiles.guest()
     record_session(board.db, guest.id)
     ann = board.db.profiles.create("Ann", 1960, 1.65, "left")
     board.db.sessions.start(ann.id, "game:marbles")
     board.sync()
-    assert hub_counts(hub_process.database)["sessions"] == 0
+    assert hub_counts(hub_server.database)["sessions"] == 0
 
 
-def test_profile_and_programme_edited_on_the_hub_come_down(make_board, hub_process):
+def test_profile_and_programme_edited_on_the_hub_come_down(make_board, hub_server):
     board = make_board()
     ann = board.db.profiles.create("Ann", 1960, 1.65, "left")
     board.sync()
-    with HubDatabase(hub_process.database) as hub, hub.begin() as conn:
+    with HubDatabase(hub_server.database) as hub, hub.begin() as conn:
         sync.edit_patient(conn, ann_uid(board, ann.id), {"height_m": 1.7}, "dr who")
         sync.assign_programme(
             conn, ann_uid(board, ann.id), "ankle-sprain-prevention", date(2026, 12, 1), "dr who"
@@ -123,68 +123,68 @@ def test_profile_and_programme_edited_on_the_hub_come_down(make_board, hub_proce
     assert board.sync().profiles_down == []
 
 
-def test_edit_on_both_sides_the_first_to_reach_the_hub_wins(make_board, hub_process):
+def test_edit_on_both_sides_the_first_to_reach_the_hub_wins(make_board, hub_server):
     board = make_board()
     ann = board.db.profiles.create("Ann", 1960, 1.65, "left")
     board.sync()
     uid = ann_uid(board, ann.id)
-    with HubDatabase(hub_process.database) as hub, hub.begin() as conn:
+    with HubDatabase(hub_server.database) as hub, hub.begin() as conn:
         sync.edit_patient(conn, uid, {"height_m": 1.7}, "dr who")  # reaches the hub first
     board.db.profiles.update(dataclasses.replace(ann, height_m=1.6, injured_side="left"))
     report = board.sync()
     assert report.conflicts == ["Ann"]
     mine = board.db.profiles.get(ann.id)
     assert (mine.height_m, mine.injured_side) == (1.7, "none")
-    with HubDatabase(hub_process.database) as hub, hub.begin() as conn:
+    with HubDatabase(hub_server.database) as hub, hub.begin() as conn:
         assert conn.execute(select(patients.c.revision)).scalar_one() == 2
     # An edit made after the board saw the newest revision is accepted.
     board.db.profiles.update(dataclasses.replace(mine, injured_side="right"))
     assert board.sync().conflicts == []
-    with HubDatabase(hub_process.database) as hub, hub.begin() as conn:
+    with HubDatabase(hub_server.database) as hub, hub.begin() as conn:
         row = conn.execute(select(patients)).first()
         assert sync.patient_document(row)["fields"]["injured_side"] == "right"
 
 
-def test_deleting_a_patient_on_a_board_deletes_them_everywhere(make_board, hub_process):
+def test_deleting_a_patient_on_a_board_deletes_them_everywhere(make_board, hub_server):
     a, b = make_board("Room 1"), make_board("Room 2")
     ann = a.db.profiles.create("Ann", 1960, 1.65, "left")
     record_session(a.db, ann.id)
     a.sync()
     uid = ann_uid(a, ann.id)
-    with HubDatabase(hub_process.database) as hub, hub.begin() as conn:
+    with HubDatabase(hub_server.database) as hub, hub.begin() as conn:
         sync.give_patient_to_board(conn, uid, "Room 2", "dr who")
     assert b.sync().profiles_down == ["Ann"]
     ann_b = b.db.profiles.find("Ann")
     record_session(b.db, ann_b.id, seed=3)
     b.sync()
-    assert hub_counts(hub_process.database)["sessions"] == 2
+    assert hub_counts(hub_server.database)["sessions"] == 2
     a.db.profiles.delete(ann.id)
     assert a.sync().deletions_up == 1
-    counts = hub_counts(hub_process.database)
+    counts = hub_counts(hub_server.database)
     assert (counts["patients"], counts["sessions"], counts["trials"]) == (0, 0, 0)
     assert b.sync().deleted_down == ["Ann"]
     assert b.db.profiles.find("Ann") is None
     assert list(b.db.sessions.iter_sessions()) == []
 
 
-def test_deleting_a_patient_on_the_hub_deletes_them_on_the_board(make_board, hub_process):
+def test_deleting_a_patient_on_the_hub_deletes_them_on_the_board(make_board, hub_server):
     board = make_board()
     ann = board.db.profiles.create("Ann", 1960, 1.65, "left")
     record_session(board.db, ann.id)
     board.sync()
-    with HubDatabase(hub_process.database) as hub, hub.begin() as conn:
+    with HubDatabase(hub_server.database) as hub, hub.begin() as conn:
         sync.delete_patient(conn, ann_uid(board, ann.id), "dr who")
     # A session recorded meanwhile is not resurrected on the hub.
     record_session(board.db, ann.id, seed=5)
     report = board.sync()
     assert report.deleted_down == ["Ann"]
     assert board.db.profiles.find("Ann") is None
-    assert hub_counts(hub_process.database)["sessions"] == 0
+    assert hub_counts(hub_server.database)["sessions"] == 0
 
 
-def test_a_revoked_board_is_refused(make_board, hub_process):
+def test_a_revoked_board_is_refused(make_board, hub_server):
     board = make_board("Room 1")
-    with HubDatabase(hub_process.database) as hub, hub.begin() as conn:
+    with HubDatabase(hub_server.database) as hub, hub.begin() as conn:
         accounts.revoke_board(conn, "Room 1", "dr who")
     with pytest.raises(HubRefused):
         board.sync()
@@ -208,7 +208,7 @@ class CutAfter:
 
 @pytest.mark.parametrize("answer_lost", [False, True])
 def test_a_cut_round_is_finished_by_the_next_with_nothing_twice(
-    make_board, hub_process, answer_lost
+    make_board, hub_server, answer_lost
 ):
     board = make_board()
     ann = board.db.profiles.create("Ann", 1960, 1.65, "left")
@@ -224,7 +224,7 @@ def test_a_cut_round_is_finished_by_the_next_with_nothing_twice(
     assert cuts >= 5
     board.sync()
     assert board.db.outbox.pending() == []
-    counts = hub_counts(hub_process.database)
+    counts = hub_counts(hub_server.database)
     assert (counts["patients"], counts["sessions"], counts["trials"]) == (1, 3, 3)
 
 
