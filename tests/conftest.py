@@ -196,6 +196,15 @@ class PostgresServer:
             conn.execute(f'CREATE DATABASE "{name}"')
         return f"postgresql://postgres@127.0.0.1:{self.port}/{name}"
 
+    def drop_database(self, url: str) -> None:
+        """Drop a database made by :meth:`new_database` (its connections are ended)."""
+        import psycopg
+
+        name = url.rsplit("/", 1)[1]
+        with psycopg.connect(f"host=127.0.0.1 port={self.port} user=postgres dbname=postgres",
+                             autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
 
 @pytest.fixture(scope="session")
 def postgres_server():
@@ -217,11 +226,15 @@ def postgres_server():
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def hub_url(request, tmp_path) -> str:
+def hub_url(request, tmp_path):
     """A fresh hub database URL, on the embedded SQLite and on the real PostgreSQL."""
     if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'hub.sqlite3'}"
-    return request.getfixturevalue("postgres_server").new_database()
+        yield f"sqlite:///{tmp_path / 'hub.sqlite3'}"
+        return
+    server = request.getfixturevalue("postgres_server")
+    url = server.new_database()
+    yield url
+    server.drop_database(url)
 
 
 @pytest.fixture
