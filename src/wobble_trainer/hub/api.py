@@ -19,7 +19,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from wobble_trainer.hub import accounts, sync
+from wobble_trainer.hub import accounts, live, sync
 from wobble_trainer.hub.db import HubDatabase
 
 MAX_BODY_BYTES = 256 * 1024 * 1024
@@ -123,8 +123,15 @@ def build_routes(db: HubDatabase) -> list[Route]:
         known = {str(k): int(v) for k, v in dict(body.get("known", {})).items()}
         return sync.pull(conn, board, known, body.get("status"))
 
+    def live_state(conn, board, body):  # noqa: ANN001, ANN202
+        try:
+            return {"seq": live.publish(conn, board, dict(body))}
+        except (live.LiveError, TypeError, ValueError) as exc:
+            raise sync.SyncError(str(exc)) from exc
+
     return [
         Route("/api/link", link, methods=["POST"]),
+        Route("/api/live", handler(live_state), methods=["POST"]),
         Route("/api/profiles", handler(profiles), methods=["POST"]),
         Route("/api/sessions", handler(sessions), methods=["POST"]),
         Route("/api/deletions", handler(deletions), methods=["POST"]),

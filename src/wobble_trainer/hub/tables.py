@@ -173,6 +173,15 @@ trial_views = Table(
     Column("view", Text, nullable=False),
 )
 
+live_states = Table(
+    "live_states",
+    metadata,
+    Column("board_id", Integer, ForeignKey("boards.id", ondelete="CASCADE"), primary_key=True),
+    Column("seq", Integer, nullable=False),
+    Column("updated_at", UTC_TIME, nullable=False),
+    Column("state", Text, nullable=False),
+)
+
 audit_log = Table(
     "audit_log",
     metadata,

@@ -26,13 +26,14 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, RedirectResponse
 from starlette.routing import Route
 
-from wobble_trainer.hub import accounts, sync, views
+from wobble_trainer.hub import accounts, live, sync, views
 from wobble_trainer.hub.credentials import new_token
 from wobble_trainer.hub.db import HubDatabase
 from wobble_trainer.programme import PROGRAMMES
 from wobble_trainer.storage.profiles import INJURED_SIDES, LEGS, validate_fields
 
 SESSION_COOKIE = "wobble_hub_session"
+LIVE_JS = Path(__file__).resolve().parent / "static" / "live.js"
 LOGIN_CSRF_COOKIE = "wobble_hub_login_csrf"
 
 templates = Environment(
@@ -48,7 +49,8 @@ def render(name: str, status: int = 200, **context: Any) -> HTMLResponse:
     response = HTMLResponse(templates.get_template(name).render(**context), status_code=status)
     response.headers["X-Frame-Options"] = "DENY"
     response.headers["Content-Security-Policy"] = (
-        "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; form-action 'self'; "
+        "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; script-src 'self'; "
+        "connect-src 'self'; form-action 'self'; "
         "frame-ancestors 'none'"
     )
     response.headers["Cache-Control"] = "no-store"
@@ -299,6 +301,21 @@ def build_routes(db: HubDatabase) -> list[Route]:
             )
         return RedirectResponse("/boards", status_code=303)
 
+    def live_page(conn, login, request, form):  # noqa: ANN001, ANN202
+        board_id = request.path_params["board_id"]
+        board = next((b for b in accounts.list_boards(conn) if b.id == board_id), None)
+        if board is None:
+            return render("base.html", status=404, login=login, error="No such board.")
+        accounts.record(conn, login.name, "watched live", board.name)
+        return render("live.html", login=login, board=board, title=f"Live: {board.name}")
+
+    def live_json(conn, login, request, form):  # noqa: ANN001, ANN202
+        state = live.latest(conn, request.path_params["board_id"])
+        return JSONResponse(state or {}, headers={"Cache-Control": "no-store"})
+
+    async def live_script(request: Request) -> PlainTextResponse:
+        return PlainTextResponse(LIVE_JS.read_text(), media_type="text/javascript")
+
     def audit(conn, login, request, form):  # noqa: ANN001, ANN202
         accounts.record(conn, login.name, "viewed audit log")
         return render(
@@ -321,4 +338,7 @@ def build_routes(db: HubDatabase) -> list[Route]:
         Route("/boards", page(boards_page)),
         Route("/boards/revoke", page(revoke, "POST"), methods=["POST"]),
         Route("/audit", page(audit)),
+        Route("/boards/{board_id:int}/live", page(live_page)),
+        Route("/boards/{board_id:int}/live.json", page(live_json)),
+        Route("/static/live.js", live_script),
     ]
