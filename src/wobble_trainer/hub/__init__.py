@@ -10,6 +10,9 @@ so importing this package alone imports none of them.
 * :mod:`~wobble_trainer.hub.credentials` — password hashes and secret digests;
 * :mod:`~wobble_trainer.hub.accounts` — clinicians, login sessions and lockout, boards, audit;
 * :mod:`~wobble_trainer.hub.sync` — taking boards' sessions and profiles, handing back edits;
+* :mod:`~wobble_trainer.hub.live` — the newest live state of each board, for the live view;
+* :mod:`~wobble_trainer.hub.records` — the hub's rows as the board's own session/trial records;
+* :mod:`~wobble_trainer.hub.views` — what the web pages show, as plain functions;
 * :mod:`~wobble_trainer.hub.api` — the boards' HTTP API (thin handlers);
 * :mod:`~wobble_trainer.hub.web` — the clinician web view (server-rendered Jinja2);
 * :mod:`~wobble_trainer.hub.app` — the ASGI application and the server;
