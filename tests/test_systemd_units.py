@@ -536,3 +536,67 @@ def test_uninstall_keeps_data_unless_purge(tmp_path: Path, source: Path) -> None
     assert not state.exists()
     assert "wobble" not in system.lines("users")
     assert "nothing to change" in system.run(UNINSTALL, "--purge")
+
+
+# --------------------------------------------------------------------------- the hub's unit
+
+HUB_UNIT_NAME = "wobble-hub.service"
+HUB_UNIT_PATH = SYSTEMD_DIR / HUB_UNIT_NAME
+
+
+def test_hub_unit_serves_from_its_own_state_directory() -> None:
+    unit = parse_unit(HUB_UNIT_PATH.read_text())
+    service = unit["Service"]
+    assert one(service, "ExecStart").startswith("/opt/wobble-hub/venv/bin/wobble hub serve ")
+    assert one(service, "StateDirectory") == "wobble-hub"
+    assert one(service, "StateDirectoryMode") == "0700"
+    assert one(service, "EnvironmentFile") == "-/etc/wobble-hub.env"
+    assert one(service, "Restart") == "on-failure"
+    assert one(service, "ProtectSystem") == "strict"
+    assert one(service, "NoNewPrivileges") == "yes"
+    assert one(service, "CapabilityBoundingSet") == ""
+    assert "AF_INET" in one(service, "RestrictAddressFamilies").split()
+    assert unit["Install"] == [("WantedBy", "multi-user.target")]
+
+
+def test_hub_unit_systemd_analyze_verify_is_clean(tmp_path: Path) -> None:
+    tool = _systemd_analyze()
+    system_units = next(
+        (d for d in (Path("/usr/lib/systemd/system"), Path("/lib/systemd/system")) if d.is_dir()),
+        None,
+    )
+    if system_units is None or not (system_units / "multi-user.target").exists():
+        pytest.skip("no systemd unit directory with multi-user.target on this machine")
+    root = tmp_path / "root"
+    exe = root / "opt/wobble-hub/venv/bin/wobble"
+    exe.parent.mkdir(parents=True)
+    exe.write_text("#!/bin/sh\nexit 0\n")
+    exe.chmod(0o755)
+    (root / "etc/systemd/system").mkdir(parents=True)
+    shutil.copy(HUB_UNIT_PATH, root / "etc/systemd/system" / HUB_UNIT_NAME)
+    shutil.copytree(system_units, root / "usr/lib/systemd/system", symlinks=True)
+    result = subprocess.run(
+        [tool, "verify", f"--root={root}", "--man=no", HUB_UNIT_NAME],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    output = (result.stdout + result.stderr).strip()
+    assert result.returncode == 0, output
+    assert output == "", f"systemd-analyze verify complained:\n{output}"
+
+
+def test_hub_unit_security_exposure_is_low() -> None:
+    tool = _systemd_analyze()
+    result = subprocess.run(
+        [tool, "security", "--offline=true", "--no-pager", str(HUB_UNIT_PATH)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    text = result.stdout + result.stderr
+    if "--offline" in text and "unrecognized" in text:
+        pytest.skip("this systemd-analyze has no --offline (needs systemd ≥ 250)")
+    match = re.search(r"Overall exposure level for \S+: (\d+(?:\.\d+)?)", text)
+    assert match, f"no exposure score in output:\n{text}"
+    assert float(match[1]) <= MAX_EXPOSURE, text

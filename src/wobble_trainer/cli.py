@@ -469,8 +469,15 @@ def build_parser() -> argparse.ArgumentParser:
     recompute.add_arguments(again)
     again.set_defaults(func=recompute.run)
 
+    from wobble_trainer.hub import cli as hub_cli
+    from wobble_trainer.sync import cli as sync_cli
+
+    hub_cli.add_commands(sub)
+    sync_cli.add_commands(sub)
+
     bench = sub.add_parser("bench", help="benchmarks (speed and accuracy targets)")
     bench_sub = bench.add_subparsers(dest="bench", metavar="BENCH", required=True)
+    from wobble_trainer.bench import hub as bench_hub
     from wobble_trainer.bench import memory as bench_memory
     from wobble_trainer.bench import reliability as bench_reliability
     from wobble_trainer.bench import render as bench_render
@@ -483,6 +490,7 @@ def build_parser() -> argparse.ArgumentParser:
         ("render", bench_render, "frame time per scene and sample-to-screen latency"),
         ("reliability", bench_reliability, "simulated test-retest MDC95 of compared measures"),
         ("memory", bench_memory, "peak memory of `wobble metrics` on the longest recordings"),
+        ("hub", bench_hub, "hub upload rate of a clinic day, bytes per sample, page times"),
     ):
         p = bench_sub.add_parser(name, help=text)
         module.add_arguments(p)

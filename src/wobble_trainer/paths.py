@@ -29,13 +29,31 @@ PRIVATE_FILE_MODE = 0o600
 
 def state_dir(create: bool = True) -> Path:
     """The state directory (made ``0700`` if missing, unless ``create`` is False)."""
-    explicit = os.environ.get("WOBBLE_STATE_DIR") or os.environ.get("STATE_DIRECTORY")
+    return _state_dir("WOBBLE_STATE_DIR", APP_DIR_NAME, create)
+
+
+HUB_DIR_NAME = "wobble-hub"
+
+
+def hub_state_dir(create: bool = True) -> Path:
+    """The clinic hub's own state directory (its embedded SQLite database lives there).
+
+    ``$WOBBLE_HUB_STATE_DIR`` when set, else systemd's ``$STATE_DIRECTORY`` (the hub unit's
+    ``StateDirectory=wobble-hub``), else ``$XDG_DATA_HOME/wobble-hub``. Separate from the board's
+    directory so a Pi that is both a board and the hub keeps the two databases apart. Made
+    ``0700`` like the board's: it holds every clinic patient's data.
+    """
+    return _state_dir("WOBBLE_HUB_STATE_DIR", HUB_DIR_NAME, create)
+
+
+def _state_dir(variable: str, name: str, create: bool) -> Path:
+    explicit = os.environ.get(variable) or os.environ.get("STATE_DIRECTORY")
     if explicit:
         # systemd passes a colon-separated list when several directories are configured.
         path = Path(explicit.split(":")[0])
     else:
         xdg = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
-        path = Path(xdg) / APP_DIR_NAME
+        path = Path(xdg) / name
     if create:
         make_private_dir(path)
     return path
@@ -60,7 +78,7 @@ def make_private_dir(path: Path) -> None:
     that is ours and open to others is tightened (a directory named by the user, such as
     ``$WOBBLE_STATE_DIR=/srv/data``, is left as it is). ``OSError`` when it cannot be made."""
     path.mkdir(mode=PRIVATE_DIR_MODE, parents=True, exist_ok=True)
-    if not path.name.startswith(APP_DIR_NAME):
+    if not path.name.startswith((APP_DIR_NAME, HUB_DIR_NAME)):
         return
     with contextlib.suppress(OSError):
         info = path.stat()

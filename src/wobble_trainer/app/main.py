@@ -251,10 +251,16 @@ def run_app(args: argparse.Namespace) -> int:
             kiosk=kiosk,
             service=service,
         )
+        from wobble_trainer.sync.background import BackgroundSync
+
+        # Rounds with the clinic hub run in a child process (nothing while not linked).
+        hub_sync = BackgroundSync(directory).start() if db is not None else None
         try:
             return app.run(seconds=args.seconds, screenshot=args.screenshot)
         finally:
             feed.keep_trusted_bias(force=True)
+            if hub_sync is not None:
+                hub_sync.stop()
             if db is not None:
                 db.close()
     finally:

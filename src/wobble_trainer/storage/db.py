@@ -42,6 +42,7 @@ from wobble_trainer.storage.errors import (
     StorageError,
 )
 from wobble_trainer.storage.history import HistoryStore
+from wobble_trainer.storage.outbox import OutboxStore
 from wobble_trainer.storage.profiles import ProfileStore
 from wobble_trainer.storage.programmes import ProgrammeStore
 from wobble_trainer.storage.sessions import SessionStore
@@ -129,7 +130,8 @@ class Database:
 
     The work is grouped in stores: :attr:`profiles`, :attr:`sessions` (recording, and the
     ``iter_sessions`` / ``load_trace`` / ``update_metrics`` trio for ``wobble recompute``),
-    :attr:`programmes` and :attr:`history`. Like :mod:`sqlite3` connections, a Database is used
+    :attr:`programmes`, :attr:`history` and :attr:`outbox` (hub sync). Like :mod:`sqlite3`
+    connections, a Database is used
     from the thread that opened it; other processes may open the same file at the same time.
 
     ``trace_precision`` is the dtype of new trials' accelerometer and gyroscope values (see
@@ -177,6 +179,7 @@ class Database:
         self.sessions = SessionStore(self)
         self.programmes = ProgrammeStore(self)
         self.history = HistoryStore(self)
+        self.outbox = OutboxStore(self)
 
     # -- opening -----------------------------------------------------------------------------
 

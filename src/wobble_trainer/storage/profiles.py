@@ -57,7 +57,7 @@ class Profile:
         return None if self.birth_year is None else day.year - self.birth_year
 
 
-def _validate(
+def validate_fields(
     name: str,
     birth_year: int | None,
     height_m: float | None,
@@ -65,6 +65,10 @@ def _validate(
     injured_side: str,
     sex: str | None,
 ) -> str:
+    """The stripped name if every field is valid (``ValueError`` saying what is wrong).
+
+    Used by the board's stores and by the hub when a clinician edits a profile there.
+    """
     name = name.strip()
     if not name:
         raise ValueError("a profile needs a name or a pseudonymous ID")
@@ -117,7 +121,7 @@ class ProfileStore:
         sex: Sex | None = None,
     ) -> Profile:
         """Add a profile; the name must not be in use (case-insensitive, guest included)."""
-        name = _validate(name, birth_year, height_m, dominant_leg, injured_side, sex)
+        name = validate_fields(name, birth_year, height_m, dominant_leg, injured_side, sex)
         try:
             with self._db.transaction(f"creating profile {name!r}") as conn:
                 cur = conn.execute(
@@ -158,7 +162,7 @@ class ProfileStore:
         current = self.get(profile.id)
         if current.is_guest:
             raise ValueError("the built-in guest profile cannot be edited")
-        name = _validate(profile.name, profile.birth_year, profile.height_m,
+        name = validate_fields(profile.name, profile.birth_year, profile.height_m,
                          profile.dominant_leg, profile.injured_side, profile.sex)
         try:
             with self._db.transaction(f"saving profile {name!r}") as conn:

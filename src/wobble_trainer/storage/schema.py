@@ -30,6 +30,10 @@ that history and streaks use; JSON columns are checked with ``json_valid``)::
     programme_assignments (v2)
                  id, profile_id → profiles ON DELETE CASCADE, programme_id, start_date (YYYY-MM-DD),
                  end_date (NULL while current), assigned_at, assigned_by, note
+    hub sync (v3, :func:`_add_hub_sync`)
+                 profiles.uid and sessions.uid (globally unique, set by triggers),
+                 profiles.hub_revision, sync_outbox (kind, uid, queued_at) filled by triggers,
+                 sync_state (applying: 1 while changes from the hub are written)
 """
 
 from __future__ import annotations
@@ -150,9 +154,119 @@ def _v2_to_v3(conn: sqlite3.Connection) -> None:
     )
 
 
+def _add_hub_sync(conn: sqlite3.Connection) -> None:
+    """Hub sync: global ids for profiles and sessions, and an outbox filled by triggers.
+
+    Self-contained (it only adds columns, tables and triggers), so it can be renumbered at a
+    merge. The triggers put every change the hub must hear of into ``sync_outbox`` in the same
+    transaction as the change itself, so no code path that edits the database can forget it and
+    a power cut can never separate the two. A change queued again replaces its entry (a new id),
+    so a sync that sent the older state removes only the entry it sent. ``sync_state.applying``
+    is set (inside the sync's own transaction) while changes that came *from* the hub are
+    written, so they are not sent back.
+    """
+    not_applying = "(SELECT applying FROM sync_state WHERE id = 1) = 0"
+    for table in ("profiles", "sessions"):
+        conn.execute(f"ALTER TABLE {table} ADD COLUMN uid TEXT")
+        # randomblob() is evaluated per row: 128 random bits, a globally unique id.
+        conn.execute(f"UPDATE {table} SET uid = lower(hex(randomblob(16)))")
+        conn.execute(f"CREATE UNIQUE INDEX {table}_by_uid ON {table}(uid)")
+    # One trigger gives a new row its id and (for a real profile made here) queues it, so the
+    # queueing can never run before the id exists.
+    conn.execute(
+        """
+        CREATE TRIGGER sessions_new_uid AFTER INSERT ON sessions WHEN NEW.uid IS NULL
+        BEGIN
+            UPDATE sessions SET uid = lower(hex(randomblob(16))) WHERE id = NEW.id;
+        END
+        """
+    )
+    # The hub's revision of the profile this board last saw (0: never synced).
+    conn.execute("ALTER TABLE profiles ADD COLUMN hub_revision INTEGER NOT NULL DEFAULT 0")
+    conn.execute(
+        """
+        CREATE TABLE sync_outbox (
+            id INTEGER PRIMARY KEY,
+            kind TEXT NOT NULL CHECK (kind IN ('session', 'profile', 'delete_profile',
+                                               'delete_session')),
+            uid TEXT NOT NULL,
+            queued_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+            UNIQUE (kind, uid)
+        )
+        """
+    )
+    conn.execute(
+        "CREATE TABLE sync_state (id INTEGER PRIMARY KEY CHECK (id = 1), "
+        "applying INTEGER NOT NULL DEFAULT 0 CHECK (applying IN (0, 1)))"
+    )
+    conn.execute("INSERT INTO sync_state (id, applying) VALUES (1, 0)")
+    conn.execute(
+        f"""
+        CREATE TRIGGER profiles_new_uid AFTER INSERT ON profiles WHEN NEW.uid IS NULL
+        BEGIN
+            UPDATE profiles SET uid = lower(hex(randomblob(16))) WHERE id = NEW.id;
+            INSERT OR REPLACE INTO sync_outbox (kind, uid)
+                SELECT 'profile', uid FROM profiles
+                WHERE id = NEW.id AND is_guest = 0 AND {not_applying};
+        END
+        """
+    )
+    real_profile = "(SELECT is_guest FROM profiles WHERE id = {}) = 0"
+    session_ready = (
+        f"NEW.ended_at IS NOT NULL AND NEW.kept = 1 AND NEW.uid IS NOT NULL AND "
+        f"{real_profile.format('NEW.profile_id')} AND {not_applying}"
+    )
+    triggers = [
+        f"""
+        CREATE TRIGGER sessions_outbox_update AFTER UPDATE ON sessions WHEN {session_ready}
+        BEGIN
+            INSERT OR REPLACE INTO sync_outbox (kind, uid) VALUES ('session', NEW.uid);
+        END""",
+        f"""
+        CREATE TRIGGER sessions_outbox_delete AFTER DELETE ON sessions
+            WHEN OLD.kept = 1 AND {not_applying}
+            -- not when its profile is being deleted: that deletion covers the sessions
+            AND EXISTS (SELECT 1 FROM profiles WHERE id = OLD.profile_id)
+        BEGIN
+            DELETE FROM sync_outbox WHERE kind = 'session' AND uid = OLD.uid;
+            INSERT OR REPLACE INTO sync_outbox (kind, uid) VALUES ('delete_session', OLD.uid);
+        END""",
+        f"""
+        CREATE TRIGGER profiles_outbox_update AFTER UPDATE OF name, birth_year, sex, height_m,
+            injured_side, dominant_leg ON profiles WHEN NEW.is_guest = 0 AND {not_applying}
+        BEGIN
+            INSERT OR REPLACE INTO sync_outbox (kind, uid) VALUES ('profile', NEW.uid);
+        END""",
+        f"""
+        CREATE TRIGGER profiles_outbox_delete AFTER DELETE ON profiles
+            WHEN OLD.is_guest = 0 AND {not_applying}
+        BEGIN
+            DELETE FROM sync_outbox WHERE uid = OLD.uid
+                OR (kind = 'session' AND uid NOT IN (SELECT uid FROM sessions));
+            INSERT OR REPLACE INTO sync_outbox (kind, uid) VALUES ('delete_profile', OLD.uid);
+        END""",
+        f"""
+        CREATE TRIGGER programmes_outbox_insert AFTER INSERT ON programme_assignments
+            WHEN {not_applying}
+        BEGIN
+            INSERT OR REPLACE INTO sync_outbox (kind, uid)
+                SELECT 'profile', uid FROM profiles WHERE id = NEW.profile_id;
+        END""",
+        f"""
+        CREATE TRIGGER programmes_outbox_update AFTER UPDATE ON programme_assignments
+            WHEN {not_applying}
+        BEGIN
+            INSERT OR REPLACE INTO sync_outbox (kind, uid)
+                SELECT 'profile', uid FROM profiles WHERE id = NEW.profile_id;
+        END""",
+    ]
+    for trigger in triggers:
+        conn.execute(trigger)
+
+
 Migration = Callable[[sqlite3.Connection], None]
 
-MIGRATIONS: tuple[Migration, ...] = (_v0_to_v1, _v1_to_v2, _v2_to_v3)
+MIGRATIONS: tuple[Migration, ...] = (_v0_to_v1, _v1_to_v2, _v2_to_v3, _add_hub_sync)
 """``MIGRATIONS[k]`` upgrades a version-``k`` database to version ``k + 1``. Append only."""
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -156,6 +156,30 @@ def _events_json(events: Sequence[Any] | None, what: str) -> list[Any]:
     return list(events)
 
 
+def trial_from_row(row: Mapping[str, Any]) -> TrialRecord:
+    """A :class:`TrialRecord` from a ``trials`` row (or a mapping with the same keys; the
+    ``analysis`` column may be missing)."""
+    what = f"trial {row['idx'] + 1} of session {row['session_id']}"
+    fields = unpack_trace_fields(row["trace_format"], row["trace"], row["sample_count"],
+                                 row["trace_crc32"], what)
+    analysis = row["analysis"] if "analysis" in row.keys() else None  # noqa: SIM118 (sqlite3.Row)
+    return TrialRecord(
+        id=row["id"],
+        session_id=row["session_id"],
+        index=row["idx"],
+        label=row["label"],
+        started_at=parse_iso(row["started_at"]),
+        ended_at=parse_iso(row["ended_at"]),
+        t=fields["t"],
+        acc=fields["acc"],
+        gyr=fields["gyr"],
+        events=from_json(row["events"]),
+        analysis=from_json(analysis) if analysis is not None else None,
+        true_pitch=fields.get("true_pitch"),
+        true_roll=fields.get("true_roll"),
+    )
+
+
 class SessionStore:
     """Record sessions and trials, and read them back (``db.sessions``)."""
 
@@ -364,7 +388,7 @@ class SessionStore:
         self.get(session_id)
         rows = self._db.query("SELECT * FROM trials WHERE session_id = ? ORDER BY idx",
                               (session_id,))
-        return [self._trial_from_row(r) for r in rows]
+        return [trial_from_row(r) for r in rows]
 
     def update_metrics(
         self, session_id: int, metrics: Mapping[str, Any], software_version: str
@@ -398,24 +422,3 @@ class SessionStore:
         if row is None:
             raise NotFoundError(f"there is no session with id {session_id}")
         return row
-
-    @staticmethod
-    def _trial_from_row(row: sqlite3.Row) -> TrialRecord:
-        what = f"trial {row['idx'] + 1} of session {row['session_id']}"
-        fields = unpack_trace_fields(row["trace_format"], row["trace"], row["sample_count"],
-                                     row["trace_crc32"], what)
-        return TrialRecord(
-            id=row["id"],
-            session_id=row["session_id"],
-            index=row["idx"],
-            label=row["label"],
-            started_at=parse_iso(row["started_at"]),
-            ended_at=parse_iso(row["ended_at"]),
-            t=fields["t"],
-            acc=fields["acc"],
-            gyr=fields["gyr"],
-            events=from_json(row["events"]),
-            analysis=from_json(row["analysis"]) if row["analysis"] is not None else None,
-            true_pitch=fields.get("true_pitch"),
-            true_roll=fields.get("true_roll"),
-        )
