@@ -84,10 +84,14 @@ class TimedActivity(Scene):
         heading, lines, key, score = self.results()
         self._store(score)
         best = False
+        previous = None
         if self.app.records is not None and key is not None and score is not None:
+            previous = self.app.records.get(key)
             best = self.app.records.submit(key, score)
         self.app.results.append({"activity": self.name, "lines": lines, "score": score})
-        self.app.replace(ResultsScene(self.app, heading, lines, best))
+        self.app.replace(
+            ResultsScene(self.app, heading, lines, best, score=score, previous_best=previous)
+        )
 
     def _store(self, score: float | None) -> None:
         """Keep the session: raw trial, balance metrics of the whole run, the score."""

@@ -909,7 +909,8 @@ class ProtocolSettingsScene(Scene):
             pygame.draw.rect(surface, HIGHLIGHT if chosen else PANEL, rect, border_radius=m // 2)
             font = layout.font(size)
             label = font.render(row.label, True, TEXT)
-            surface.blit(label, label.get_rect(midleft=(rect.x + m, rect.centery)))
+            rect_l = label.get_rect(midleft=(rect.x + m, rect.centery))
+            layout.blit(surface, row.label, label, rect_l, size, TEXT)
             bw = max(h, size * 2)
             plus = pygame.Rect(rect.right - bw - m // 2, rect.y + 2, bw, h - 4)
             value_w = max(width // 3, size * 5)
@@ -988,7 +989,7 @@ class ProtocolResultsScene(MenuScene):
                 fit -= 2
             image = layout.font(fit).render(line, True, TEXT)
             cx = m + col * col_w + col_w // 2
-            surface.blit(image, image.get_rect(midtop=(cx, y + row * step)))
+            layout.blit(surface, line, image, image.get_rect(midtop=(cx, y + row * step)), fit, TEXT)
         note_box.top = notes_top
         for note in self.notes:
             note_box.top += layout.wrapped(surface, note, note_size, note_box, MUTED)

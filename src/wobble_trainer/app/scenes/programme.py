@@ -538,6 +538,7 @@ class HomeProgrammeScene(Scene):
         font = layout.font(size)
         y = area.top
         for line in self._wrap(layout, text, size, area.width):
-            surface.blit(font.render(line, True, color), (area.left, y))
+            image = font.render(line, True, color)
+            layout.blit(surface, line, image, image.get_rect(topleft=(area.left, y)), size, color)
             y += font.get_linesize()
         return y - area.top
