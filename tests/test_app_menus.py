@@ -1,12 +1,11 @@
 import numpy as np
-from conftest import assert_renders, autopilot_script, drive
+import pytest
+from conftest import assert_renders, autopilot_script, confirm_stop, drive
 
 from wobble_trainer.app.activities.hold import HoldChallenge, HoldSetupScene
 from wobble_trainer.app.controls import Command
 from wobble_trainer.app.scenes.calibrate import CalibrationScene
 from wobble_trainer.app.scenes.menus import (
-    HOME_ENTRIES,
-    MORE_ENTRIES,
     ActivityMenuScene,
     HomeScene,
     MoreMenuScene,
@@ -253,3 +252,94 @@ def test_everything_is_at_most_three_leans_and_a_hold_away(app_context, tmp_path
             assert all(k <= 3 for k in leans), (path, leans)
             assert len(leans) <= 2, path
         assert reached["My progress"] == [1]
+
+
+def test_leaving_a_running_activity_asks_first_and_keep_going_loses_nothing(app_context):
+    from wobble_trainer.app.activities.base import COUNTDOWN_S
+    from wobble_trainer.app.scenes.menus import ConfirmStopScene
+
+    app = app_context
+    app.push(StartScene(app))
+    hold = HoldChallenge(app)
+    app.push(hold)
+    drive(app, COUNTDOWN_S + 4, lambda t: (0.0, 0.0))
+    held = hold.hold_time
+    hold.command(Command.MENU)  # one key: a question, not the end
+    assert isinstance(app.scene, ConfirmStopScene)
+    assert app.scene.menu.highlight == 0  # "Keep going"
+    drive(app, 5, lambda t: (0.0, 0.0))  # the question waits; the hold's clock stands still
+    assert hold.hold_time == held
+    app.scene.command(Command.BACK)  # BACK keeps going too
+    assert app.scene is hold and not hold.paused
+    drive(app, 1, lambda t: (0.0, 0.0))
+    assert hold.hold_time > held
+    hold.command(Command.BACK)
+    confirm_stop(app)
+    assert isinstance(app.scene, StartScene)
+
+
+def test_leaving_a_running_test_asks_first_and_the_question_time_is_left_out(app_with_db):
+    from test_app_protocols_helpers import Driver
+
+    from wobble_trainer.app.protocols.base import Phase
+    from wobble_trainer.app.protocols.mctsib import Mctsib, MctsibSettings
+    from wobble_trainer.app.scenes.menus import ConfirmStopScene
+
+    app = app_with_db
+    app.push(StartScene(app))
+    runner = Mctsib(app, MctsibSettings(duration_s=10, rest_s=0))
+    app.push(runner)
+    driver = Driver(app)
+    while runner.phase is not Phase.RUNNING:
+        if runner.phase is Phase.SETUP:
+            runner.command(Command.SELECT)
+        driver.step(lambda t: (0.5, 0.3))
+    for _ in range(200):
+        driver.step(lambda t: (0.5, 0.3))
+    elapsed = runner.elapsed
+    runner.command(Command.MENU)
+    assert isinstance(app.scene, ConfirmStopScene)
+    assert "will not be kept" in app.scene.message
+    driver.run(3, lambda t: (0.5, 0.3))
+    assert runner.elapsed == elapsed
+    app.scene.menu.touch(0)  # "Keep going"
+    driver.step(lambda t: (0.5, 0.3))
+    assert app.scene is runner and runner.phase is Phase.RUNNING and not runner.paused
+    driver.until(lambda: runner.index == 1, lambda t: (0.5, 0.3))
+    assert runner.results[0].time_s == pytest.approx(10.0)
+    # the 3 s of the question are left out of the trial's metrics (kept in its raw trace)
+    (start, stop), *_ = runner.trial.excluded
+    assert stop - start >= 299
+
+
+def test_a_test_waits_for_its_pose_hands_free_and_shows_how_close_the_person_is(app_context):
+    import pygame
+
+    from wobble_trainer.app.layout import Layout
+    from wobble_trainer.app.protocols.base import READY_HOLD_S, Phase
+    from wobble_trainer.app.protocols.postural_stability import (
+        PosturalStability,
+        PosturalStabilitySettings,
+    )
+
+    app = app_context
+    app.push(StartScene(app))
+    runner = PosturalStability(app, PosturalStabilitySettings())
+    app.push(runner)
+    layout = Layout(800, 480)
+    surface = pygame.Surface((800, 480))
+
+    def texts():
+        layout.begin_frame()
+        runner.render(surface, layout)
+        return " | ".join(d.text for d in layout.drawn)
+
+    drive(app, 3, lambda t: (8.0, 0.0))  # tilted: nothing starts
+    assert runner.phase is Phase.INSTRUCT
+    shown = texts()
+    assert "Hold the board level for 2 s to start" in shown and "Tilted 8°" in shown
+    assert "tap" not in shown.lower()
+    drive(app, 1, lambda t: (1.0, 0.0))
+    assert "Good: hold still" in texts()
+    drive(app, READY_HOLD_S, lambda t: (1.0, 0.0))
+    assert runner.phase is Phase.COUNTDOWN  # no key, no tap

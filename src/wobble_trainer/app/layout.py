@@ -179,7 +179,9 @@ class Layout:
         ``width`` pixels."""
         size = max(MIN_TEXT_PX, size)
         while size > MIN_TEXT_PX and self.font(size).size(text)[0] > width:
-            size = max(MIN_TEXT_PX, min(size - 1, size * width // max(1, self.font(size).size(text)[0])))
+            size = max(
+                MIN_TEXT_PX, min(size - 1, size * width // max(1, self.font(size).size(text)[0]))
+            )
         return size
 
     def wrapped(

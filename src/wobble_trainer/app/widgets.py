@@ -76,6 +76,36 @@ def draw_progress_ring(
     pygame.draw.arc(surface, color, rect, start, math.pi / 2, max(3, radius // 6))
 
 
+def draw_pose_wait(
+    surface: pygame.Surface,
+    center: tuple[int, int],
+    radius: int,
+    angles: BoardAngles | None,
+    pose: tuple[float, float, float] | None,
+    held: float,
+    edges: object,
+) -> None:
+    """A wait for a pose: the board from above out to its edge, the wanted pose (pitch, roll,
+    tolerance) as a circle that turns green while the dot is in it, the live tilt as the dot,
+    and the hold's progress as a ring round it all."""
+    full = max(edges.front, edges.back, edges.left, edges.right)  # type: ignore[attr-defined]
+    inside = False
+    if angles is not None and pose is not None:
+        inside = math.hypot(angles.pitch - pose[0], angles.roll - pose[1]) <= pose[2]
+    draw_tilt_view(
+        surface,
+        center,
+        radius,
+        angles,
+        full,
+        target=None if pose is None else (pose[0], pose[1]),
+        target_radius=None if pose is None else pose[2],
+        target_color=GREEN if inside else ACCENT,
+    )
+    pygame.draw.circle(surface, PANEL, center, radius + max(4, radius // 8), max(3, radius // 8))
+    draw_progress_ring(surface, center, radius + max(4, radius // 8), held, GREEN)
+
+
 def draw_choice(
     surface: pygame.Surface,
     layout: Layout,
@@ -157,17 +187,29 @@ def draw_lean_menu(
     draw_hint(surface, layout, menu, max(r.bottom for r in rects) + m)
 
 
-def lean_hint(menu: LeanMenu | None, action: str = "choose") -> tuple[str, tuple[int, int, int]]:
+def lean_hint(
+    menu: LeanMenu | None,
+    action: str | None = "choose",
+    *,
+    move: str = "move",
+    back: str | None = None,
+) -> tuple[str, tuple[int, int, int]]:
     """THE wording of how to work a lean menu, and its colour, for every screen: what to do
     now (level first, then lean), or that a back lean is going back. ``menu`` None: a screen
-    that only waits for a forward hold."""
+    that only waits for a forward hold; ``action`` None: forward does nothing there; ``back``:
+    what a back hold does, when the screen says so."""
     if menu is not None and menu.holding is Command.BACK:
         return "Going back…", RED
     if menu is not None and not menu.armed:
         return "Hold the board level first", MUTED
-    if menu is None or menu.count == 1:
-        return f"Lean forward and hold to {action}", TEXT
-    return f"Lean left or right to move, forward and hold to {action}", TEXT
+    parts = []
+    if menu is not None and menu.count > 1:
+        parts.append(f"left or right to {move}")
+    if action:
+        parts.append(f"forward and hold to {action}")
+    if back:
+        parts.append(f"back and hold to {back}")
+    return "Lean " + ", ".join(parts), TEXT
 
 
 def draw_hint(
@@ -239,9 +281,7 @@ def star_count(score: float, previous_best: float | None, new_best: bool) -> int
     return 2 if ratio >= 0.9 else 1 if ratio >= 0.6 else 0
 
 
-def draw_star(
-    surface: pygame.Surface, center: tuple[int, int], radius: int, filled: bool
-) -> None:
+def draw_star(surface: pygame.Surface, center: tuple[int, int], radius: int, filled: bool) -> None:
     points = []
     for k in range(10):
         r = radius if k % 2 == 0 else radius * 0.45
@@ -286,8 +326,12 @@ def draw_results_picture(
             surface,
             label,
             layout.caption_size,
-            (min(max(x, bar.left + layout.caption_size * 3), bar.right - layout.caption_size * 3),
-             bar.bottom + m // 2 + layout.caption_size // 2 + 2),
+            (
+                min(
+                    max(x, bar.left + layout.caption_size * 3), bar.right - layout.caption_size * 3
+                ),
+                bar.bottom + m // 2 + layout.caption_size // 2 + 2,
+            ),
             TEXT,
         )
     used = bar.bottom + m // 2 + layout.caption_size + m - area.top

@@ -46,6 +46,8 @@ class TimedActivity(Scene):
         self.log: SessionLog | None = None
         self.events: list[dict[str, Any]] = []
         """What happened, for the stored session (e.g. {"t": 12.3, "event": "edge"})."""
+        self._paused_for_question = False
+        """Paused by :meth:`ask_to_stop` (not by the person): "Keep going" resumes."""
 
     @property
     def paused(self) -> bool:
@@ -107,10 +109,36 @@ class TimedActivity(Scene):
         if command is Command.PAUSE:
             self.user_paused = not self.user_paused
         elif command in (Command.MENU, Command.BACK):
-            self.app.feedback.set_targets(None)
-            self.app.pop()
+            if self.phase is Phase.RUNNING:
+                self.ask_to_stop()
+            else:
+                self.leave()
         elif command is Command.SELECT and self.user_paused:
             self.user_paused = False
+
+    def ask_to_stop(self) -> None:
+        """Paused while the person is asked whether to stop (nothing is lost on one key)."""
+        from wobble_trainer.app.scenes.menus import ConfirmStopScene
+
+        self._paused_for_question = not self.user_paused
+        self.user_paused = True
+        self.app.push(
+            ConfirmStopScene(
+                self.app,
+                "Stop this activity?",
+                "What you did so far in it will not be kept.",
+                self.leave,
+            )
+        )
+
+    def resume(self) -> None:
+        if self._paused_for_question:
+            self._paused_for_question = False
+            self.user_paused = False
+
+    def leave(self) -> None:
+        self.app.feedback.set_targets(None)
+        self.app.pop()
 
     def exit(self) -> None:
         self.app.feedback.set_targets(None)

@@ -388,6 +388,39 @@ class ActivityMenuScene(MenuScene):
         draw_description(surface, layout, self.activities[self.menu.highlight or 0].description)
 
 
+class ConfirmStopScene(MenuScene):
+    """Asked before a running test or activity is left: one key or lean never throws a trial
+    away. "Keep going" is highlighted; BACK, MENU or a back lean also keep going; stopping
+    takes a lean to "Stop" and a forward hold (or a tap on it)."""
+
+    options = ["Keep going", "Stop"]
+
+    def __init__(
+        self, app: AppContext, title: str, message: str, on_stop: Callable[[], None]
+    ) -> None:
+        super().__init__(app)
+        self.title = title
+        self.message = message
+        self.on_stop = on_stop
+
+    def choose(self, index: int) -> None:
+        self.app.pop()
+        if index == 1:
+            self.on_stop()
+
+    def back(self) -> None:
+        self.app.pop()
+
+    def command(self, command: Command) -> None:
+        if command in (Command.BACK, Command.MENU):
+            self.app.pop()
+        else:
+            lean_menu_command(self.app, self.menu, command)
+
+    def autopilot(self, tick: Tick) -> tuple[float, float] | None:
+        return super().autopilot(tick)  # leans forward: keeps going
+
+
 class ResultsScene(MenuScene):
     """An activity's result as a picture (stars, a bar with the personal best marked) over its
     main figures; leaning forward goes back to the menu."""
@@ -455,6 +488,4 @@ class ResultsScene(MenuScene):
                 TEXT,
                 max_width=layout.width - 2 * m,
             ).bottom
-        draw_lean_menu(
-            surface, layout, self.options, self.menu, max(y + m, menu_top), self.buttons
-        )
+        draw_lean_menu(surface, layout, self.options, self.menu, max(y + m, menu_top), self.buttons)
