@@ -184,6 +184,27 @@ class Layout:
             )
         return size
 
+    def wrap(self, text: str, size: int, width: int) -> list[str]:
+        """``text`` broken into lines that fit ``width`` at ``size`` (a word longer than the
+        width gets a line of its own); newlines start new lines."""
+        font = self.font(size)
+        lines: list[str] = []
+        for paragraph in text.split("\n"):
+            line = ""
+            for word in paragraph.split():
+                trial = f"{line} {word}".strip()
+                if font.size(trial)[0] <= width or not line:
+                    line = trial
+                else:
+                    lines.append(line)
+                    line = word
+            lines.append(line)
+        return lines
+
+    def wrapped_height(self, text: str, size: int, width: int) -> int:
+        """The height :meth:`wrapped` will use for ``text`` in ``width``."""
+        return len(self.wrap(text, size, width)) * self.font(size).get_linesize()
+
     def wrapped(
         self,
         surface: pygame.Surface,
@@ -194,19 +215,8 @@ class Layout:
     ) -> int:
         """Draw ``text`` word-wrapped and centred in ``rect``; returns the height used."""
         font = self.font(size)
-        lines: list[str] = []
-        for paragraph in text.split("\n"):
-            line = ""
-            for word in paragraph.split():
-                trial = f"{line} {word}".strip()
-                if font.size(trial)[0] <= rect.width or not line:
-                    line = trial
-                else:
-                    lines.append(line)
-                    line = word
-            lines.append(line)
         y = rect.top
-        for line in lines:
+        for line in self.wrap(text, size, rect.width):
             image = font.render(line, True, color)
             self.blit(surface, line, image, image.get_rect(midtop=(rect.centerx, y)), size, color)
             y += font.get_linesize()

@@ -230,17 +230,7 @@ def draw_hint(
 def hint_height(layout: Layout, menu: LeanMenu | None, action: str = "choose") -> int:
     """How tall :func:`draw_hint` will draw (lines × line height)."""
     text, _ = lean_hint(menu, action)
-    font = layout.font(layout.small_size)
-    width = layout.width - 2 * layout.margin
-    lines, line = 1, ""
-    for word in text.split():
-        trial = f"{line} {word}".strip()
-        if font.size(trial)[0] <= width or not line:
-            line = trial
-        else:
-            lines += 1
-            line = word
-    return lines * font.get_linesize()
+    return layout.wrapped_height(text, layout.small_size, layout.width - 2 * layout.margin)
 
 
 def _choose(menu: LeanMenu, index: int):
@@ -336,3 +326,26 @@ def draw_results_picture(
         )
     used = bar.bottom + m // 2 + layout.caption_size + m - area.top
     return used
+
+
+def banner_height(layout: Layout, title: str, detail: str) -> int:
+    """Height of :func:`draw_banner` at this layout's width."""
+    m = layout.margin
+    width = layout.width - 2 * m
+    return (
+        layout.wrapped_height(title, layout.small_size, width)
+        + layout.wrapped_height(detail, layout.caption_size, width)
+        + m
+    )
+
+
+def draw_banner(
+    surface: pygame.Surface, layout: Layout, rect: pygame.Rect, title: str, detail: str
+) -> None:
+    """A strip that stays on every screen (e.g. "Simulated board" and how to fit a real IMU)."""
+    m = layout.margin
+    pygame.draw.rect(surface, PANEL, rect)
+    pygame.draw.line(surface, ACCENT, rect.topleft, rect.topright, 2)
+    area = pygame.Rect(rect.x + m, rect.y + m // 2, rect.width - 2 * m, rect.height)
+    area.y += layout.wrapped(surface, title, layout.small_size, area, ACCENT)
+    layout.wrapped(surface, detail, layout.caption_size, area, TEXT)

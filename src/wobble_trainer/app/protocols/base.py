@@ -1037,9 +1037,9 @@ class ProtocolResultsScene(MenuScene):
             0, 0, max(layout.body_size * 5, layout.width // 3), int(layout.body_size * 1.6)
         )
         done.midbottom = (layout.width // 2, hint_y - layout.small_size // 2 - m // 2)
-        note_size = max(12, layout.small_size * 3 // 4)
+        note_size = layout.caption_size
         note_box = pygame.Rect(2 * m, 0, layout.width - 4 * m, layout.height)
-        note_h = sum(_wrapped_height(layout, n, note_size, note_box.width) for n in self.notes)
+        note_h = sum(layout.wrapped_height(n, note_size, note_box.width) for n in self.notes)
         notes_top = done.top - m - note_h
         space = notes_top - y - m // 2
         n = max(1, len(self.lines))
@@ -1078,17 +1078,3 @@ class ProtocolResultsScene(MenuScene):
             colour,
             max_width=layout.width - 2 * m,
         )
-
-
-def _wrapped_height(layout: Layout, text: str, size: int, width: int) -> int:
-    """Height :meth:`Layout.wrapped` will use for ``text`` in ``width``."""
-    font = layout.font(size)
-    lines, line = 0, ""
-    for word in text.split():
-        trial = f"{line} {word}".strip()
-        if font.size(trial)[0] <= width or not line:
-            line = trial
-        else:
-            lines += 1
-            line = word
-    return (lines + 1) * font.get_linesize()
