@@ -121,6 +121,9 @@ class Scene:
     """Base of every screen; subclasses override what they need."""
 
     title = ""
+    needs_sensor = True
+    """The shell veils the screen with "Sensor lost" while no samples come (not a screen that
+    is about the missing sensor itself)."""
 
     def __init__(self, app: AppContext) -> None:
         self.app = app

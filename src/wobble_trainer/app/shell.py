@@ -109,6 +109,26 @@ class LiveAngles:
             self.runner.set_lean_target(pitch, roll)
 
 
+class NoSensor:
+    """The feed while no IMU is connected (the "Sensor not found" screen): never any angles."""
+
+    simulated = False
+    rate_hz = None
+
+    def __init__(self) -> None:
+        self.new_angles = np.empty(0, dtype=ANGLE_DTYPE)
+        self.new_samples = np.empty(0, dtype=SAMPLE_DTYPE)
+
+    def poll(self) -> None:
+        return None
+
+    def latest_pitch_roll(self) -> None:
+        return None
+
+    def lean(self, pitch: float, roll: float) -> None:
+        """Nothing to steer."""
+
+
 @dataclass
 class ManualLean:
     """The simulated person steered by hand: keys W/A/S/D, the right mouse button, or a touch
@@ -269,7 +289,7 @@ class TrainerApp:
             canvas = self.screen.subsurface(pygame.Rect(0, 0, layout.width, layout.height))
         if scene is not None:
             scene.render(canvas, layout)
-        if self.angles is None:
+        if self.angles is None and (scene is None or scene.needs_sensor):
             draw_pause_veil(
                 canvas,
                 layout,
