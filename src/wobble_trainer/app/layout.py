@@ -170,7 +170,7 @@ class Layout:
         area = rect.clip(surface.get_rect())
         if area.width == 0 or area.height == 0:
             return None
-        pixels = pygame.surfarray.array3d(surface.subsurface(area)).reshape(-1, 3)
+        pixels = pygame.surfarray.array3d(surface.subsurface(area))[::3, ::3].reshape(-1, 3)
         values, counts = np.unique(pixels, axis=0, return_counts=True)
         return tuple(int(c) for c in values[counts.argmax()])
 

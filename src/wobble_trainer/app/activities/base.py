@@ -147,11 +147,14 @@ class TimedActivity(Scene):
         surface.fill(BACKGROUND)
         self.draw(surface, layout)
         if self.phase is Phase.COUNTDOWN:
+            # On a dark disc: readable over any game's colours.
+            centre = (layout.width // 2, layout.height // 2)
+            pygame.draw.circle(surface, BACKGROUND, centre, layout.title_size)
             layout.text(
                 surface,
                 str(max(1, int(self.countdown_left + 0.999))),
                 layout.title_size * 2,
-                (layout.width // 2, layout.height // 2),
+                centre,
                 ACCENT,
             )
         if self.auto_paused:

@@ -325,15 +325,12 @@ class EntryMenuScene(MenuScene):
 
 
 def draw_description(surface: pygame.Surface, layout: Layout, text: str) -> None:
-    """The highlighted option's description along the bottom edge."""
-    layout.text(
-        surface,
-        text,
-        layout.small_size,
-        (layout.width // 2, layout.height - layout.small_size),
-        ACCENT,
-        max_width=layout.width - 2 * layout.margin,
-    )
+    """The highlighted option's description along the bottom edge (wrapped when long)."""
+    m = layout.margin
+    width = layout.width - 2 * m
+    height = layout.wrapped_height(text, layout.small_size, width)
+    area = pygame.Rect(m, layout.height - m // 2 - height, width, height)
+    layout.wrapped(surface, text, layout.small_size, area, ACCENT)
 
 
 class HomeScene(EntryMenuScene):
