@@ -97,6 +97,15 @@ def drive(app, seconds: float, script: AngleScript, *, on_board: bool = True) ->
     return elapsed
 
 
+def confirm_stop(app) -> None:
+    """Answer "Stop" on the question a running test or activity asks before it is left."""
+    from wobble_trainer.app.scenes.menus import ConfirmStopScene
+
+    assert isinstance(app.scene, ConfirmStopScene), type(app.scene).__name__
+    app.scene.menu.touch(app.scene.options.index("Stop"))
+    drive(app, 0.01, lambda t: (0.0, 0.0))
+
+
 def autopilot_script(app, noise_deg: float = 0.0, seed: int = 0) -> AngleScript:
     """Angles that follow the top scene's own autopilot (a competent player), plus noise."""
     from wobble_trainer.app.scene import Tick

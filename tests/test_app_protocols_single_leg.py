@@ -1,7 +1,7 @@
 from datetime import date
 
 import pytest
-from conftest import assert_renders
+from conftest import assert_renders, confirm_stop
 from test_app_protocols_helpers import Driver
 
 from wobble_trainer.app.controls import Command
@@ -216,6 +216,7 @@ def test_leaving_early_keeps_finished_trials_not_completed(app_with_db):  # noqa
     d.to_running(runner)
     d.run(2.0)
     runner.command(Command.MENU)
+    confirm_stop(app)
     assert isinstance(app.scene, StartScene)
     session = next(iter(app.db.sessions.iter_sessions()))
     assert session.metrics["completed"] is False

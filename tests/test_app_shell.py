@@ -78,7 +78,8 @@ def test_the_simulated_person_follows_the_scene_autopilot(shell):
     assert app.feed.leans[-1] == (0.1, -0.2)
     app.app.autopilot = False
     app.steer_simulation()
-    assert len(app.feed.leans) == 1
+    # nobody steering: the simulated person stands level (not left on a rim)
+    assert app.feed.leans[-1] == (0.0, 0.0)
 
 
 def test_sensor_lost_frame_renders(shell):
@@ -147,3 +148,109 @@ def test_a_warning_is_shown_over_every_screen_for_a_while(shell):
     app.app.warn("Could not save records.json: the disk at /x is full.")  # said again: shown
     app.render()
     assert app.notice_left == NOTICE_S
+
+
+class LeaningFeed:
+    """A simulated board whose person takes the leaned-to pose at once (no physics)."""
+
+    simulated = True
+
+    def __init__(self):
+        import numpy as np
+
+        from wobble_trainer.tilt.stream import ANGLE_DTYPE
+
+        self.target = (0.0, 0.0)
+        self.new_angles = np.empty(0, dtype=ANGLE_DTYPE)
+        self.new_samples = None
+        self.lost = False
+
+    def poll(self):
+        from wobble_trainer.units import DEG
+
+        if self.lost:
+            return None
+        return board_angles(self.target[0] / DEG, self.target[1] / DEG)
+
+    def lean(self, pitch, roll):
+        self.target = (pitch, roll)
+
+
+def test_the_demo_recovers_from_any_key_sequence(app_context):
+    """Random keys (menus, pause, back, the autopilot toggle) and then nobody steering: the
+    board stands level, never on a rim; with the autopilot back on (and a pause the keys left
+    lifted, as the person would) the demo goes on into a running activity or test."""
+    import random
+
+    import pygame
+
+    from wobble_trainer.app.activities.base import Phase as ActivityPhase
+    from wobble_trainer.app.activities.base import TimedActivity
+    from wobble_trainer.app.protocols.base import Phase as TestPhase
+    from wobble_trainer.app.protocols.base import ProtocolRunner
+    from wobble_trainer.app.scenes.menus import StartScene
+    from wobble_trainer.tilt.calibration import Calibration
+    from wobble_trainer.units import DEG
+
+    keys = [pygame.K_LEFT, pygame.K_RIGHT, pygame.K_RETURN, pygame.K_ESCAPE, pygame.K_SPACE]
+    keys += [pygame.K_m, pygame.K_p, pygame.K_DOWN]
+    for seed in range(3):
+        context = app_context
+        context.stack.clear()
+        context.autopilot = True
+        context.calibration = Calibration(uncalibrated=False)
+        context.push(StartScene(context))
+        feed = LeaningFeed()
+        app = TrainerApp(feed, context, size=(800, 480))
+        rng = random.Random(seed)
+        for _ in range(1500):  # 25 s of frames, a key in every fifth
+            if rng.random() < 0.2:
+                pygame.event.post(pygame.event.Event(pygame.KEYDOWN, key=rng.choice(keys), mod=0))
+            app.frame(1 / 60)
+        context.autopilot = False
+        app.frame(1 / 60)
+        assert feed.target == (0.0, 0.0)
+        assert app.angles.tilt < 1 * DEG
+        context.autopilot = True
+        running = False
+        for _ in range(60 * 240):
+            scene = context.scene
+            if getattr(scene, "user_paused", False):
+                scene.command(Command.PAUSE)
+            app.frame(1 / 60)
+            scene = context.scene
+            if isinstance(scene, TimedActivity) and scene.phase is ActivityPhase.RUNNING:
+                running = True
+            if isinstance(scene, ProtocolRunner) and scene.phase is TestPhase.RUNNING:
+                running = True
+            if running:
+                break
+        assert running, f"seed {seed}: stuck on {type(context.scene).__name__}"
+
+
+def test_sensor_lost_replaces_the_paused_veil_instead_of_drawing_over_it(app_context):
+    from wobble_trainer.app.activities.hold import HoldChallenge
+
+    app_context.push(HoldChallenge(app_context))
+    feed = LeaningFeed()
+    app = TrainerApp(feed, app_context, size=(480, 800))
+    feed.lost = True
+    for _ in range(3):
+        app.frame(1 / 60)
+    texts = [d.text for d in app.layout.drawn]
+    assert "Sensor lost" in texts and "Paused" not in texts
+
+
+def test_the_simulated_board_banner_is_below_every_screen(app_context):
+    from wobble_trainer.app.scenes.menus import StartScene
+
+    app_context.push(StartScene(app_context))
+    app = TrainerApp(
+        LeaningFeed(), app_context, size=(800, 480), banner=("Simulated board", "Wire an IMU")
+    )
+    app.frame(1 / 60)
+    assert app.layout.height < 480
+    banner = [d for d in app.banner_layout.drawn]
+    assert [d.text for d in banner] == ["Simulated board", "Wire an IMU"]
+    assert all(d.rect.top >= app.layout.height for d in banner)
+    assert all(d.rect.bottom <= app.layout.height for d in app.layout.drawn)

@@ -179,10 +179,33 @@ def test_run_headless_plays_an_activity_and_saves_the_last_frame(state_dir, tmp_
     assert image.get_size() == (800, 480)
 
 
-def test_run_without_imu_points_to_sim(monkeypatch, capsys):
+def test_run_without_imu_starts_on_the_simulated_board(monkeypatch, capsys, state_dir):
+    monkeypatch.delenv("NOTIFY_SOCKET", raising=False)
+    monkeypatch.delenv("INVOCATION_ID", raising=False)
     monkeypatch.setattr(detect, "i2c_buses", lambda dev_dir="/dev": [])
-    assert cli.main(["--headless", "--seconds", "1"]) == 2
-    assert "wobble --sim" in capsys.readouterr().err
+    assert cli.main(["--headless", "--rate", "200", "--seconds", "1"]) == 0
+    err = capsys.readouterr().err
+    assert "simulated board" in err and "\\n" not in err
+
+
+@pytest.mark.parametrize("how", ["kiosk", "service"])
+def test_the_appliance_without_imu_waits_for_it_and_never_simulates(
+    monkeypatch, capsys, state_dir, how
+):
+    import wobble_trainer.app.scenes.sensor as sensor
+    from wobble_trainer.sampling import runner
+
+    monkeypatch.setattr(detect, "i2c_buses", lambda dev_dir="/dev": [])
+    monkeypatch.delenv("NOTIFY_SOCKET", raising=False)
+    monkeypatch.setenv("INVOCATION_ID", "x") if how == "service" else None
+    monkeypatch.setattr(sensor, "RETRY_S", 0.2)
+    started = []
+    monkeypatch.setattr(runner.SamplerRunner, "start", lambda self: started.append(self))
+    argv = ["--headless", "--seconds", "1"] + (["--kiosk"] if how == "kiosk" else [])
+    assert cli.main(argv) == 1  # time up before the sensor appeared
+    err = capsys.readouterr().err
+    assert "No supported IMU found" in err and "Waiting for the IMU" in err
+    assert started == []  # no sampler at all: not the simulator either
 
 
 def test_run_help_lists_the_activities(capsys):
@@ -263,3 +286,23 @@ def test_malformed_input_is_a_clear_error_with_exit_code_2(tmp_path, capsys, arg
         code = exc.code
     assert code == 2
     assert words in capsys.readouterr().err
+
+
+def test_the_kiosk_starts_the_trainer_when_the_imu_appears(monkeypatch, capsys, state_dir):
+    import wobble_trainer.app.scenes.sensor as sensor
+    from wobble_trainer.hardware.detect import ImuNotFoundError
+    from wobble_trainer.hardware.imu import ImuSettings
+    from wobble_trainer.sampling.runner import SimSpec, SourceSpec
+
+    monkeypatch.setattr(sensor, "RETRY_S", 0.1)
+    tries = []
+
+    def appears_on_the_third_look(args):
+        tries.append(1)
+        if len(tries) < 3:
+            raise ImuNotFoundError("No supported IMU found.\n- Check the wiring: ...")
+        return SourceSpec(kind="sim", settings=ImuSettings(odr_hz=200), sim=SimSpec())
+
+    monkeypatch.setattr(cli, "source_spec_from_args", appears_on_the_third_look)
+    assert cli.main(["--kiosk", "--headless", "--seconds", "2"]) == 0
+    assert len(tries) == 3

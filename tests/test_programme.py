@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 import pytest
-from conftest import assert_renders, drive
+from conftest import assert_renders, confirm_stop, drive
 
 from wobble_trainer.app.activities.base import COUNTDOWN_S
 from wobble_trainer.app.activities.circles import CircleTracing
@@ -268,7 +268,8 @@ def test_leaving_a_bout_early_stops_the_sequence(trainee):
     drive(app, 0.02, lambda t: (0.0, 0.0))
     assert isinstance(app.scene, HoldChallenge) and app.scene.settings.eyes_closed
     drive(app, COUNTDOWN_S + 5, lambda t: (0.0, 0.0))
-    app.scene.command(Command.MENU)  # leaves the hold
+    app.scene.command(Command.MENU)  # leaves the hold, once confirmed
+    confirm_stop(app)
     assert app.scene is plan_scene
     assert plan_scene.stage is PlanStage.LIST and plan_scene.queue == []
     assert not any(b.done for b in plan_scene.plan.bouts)

@@ -50,14 +50,22 @@ class LeanMenu:
     """A highlight over ``count`` options driven by board angles at a fixed logic step."""
 
     def __init__(
-        self, count: int, settings: LeanSettings | None = None, *, allow_back: bool = True
+        self,
+        count: int,
+        settings: LeanSettings | None = None,
+        *,
+        allow_back: bool = True,
+        preselect: bool = True,
     ) -> None:
         if count < 1:
             raise ValueError("a menu needs at least one option")
         self.count = count
         self.settings = settings or LeanSettings()
         self.allow_back = allow_back
-        self.highlight = 0
+        self.highlight: int | None = 0 if preselect else None
+        """The option a forward hold would choose; None (``preselect=False``): none yet, so a
+        question cannot be answered by one lean: the first sideways lean picks a side
+        (left: the first option, right: the last), then a forward hold confirms it."""
         self.armed = False
         self._level_time = 0.0
         self._hold_time = 0.0
@@ -75,6 +83,8 @@ class LeanMenu:
             self.move(-1)
         elif command in (Command.RIGHT, Command.DOWN):
             self.move(1)
+        elif command is Command.SELECT and self.highlight is None:
+            return  # nothing chosen yet: a press must not answer for the person
         elif command is Command.SELECT or (command is Command.BACK and self.allow_back):
             self._pending = command
 
@@ -89,7 +99,10 @@ class LeanMenu:
         return self._holding
 
     def move(self, step: int) -> None:
-        self.highlight = (self.highlight + step) % self.count
+        if self.highlight is None:
+            self.highlight = 0 if step < 0 else self.count - 1
+        else:
+            self.highlight = (self.highlight + step) % self.count
 
     def update(self, dt: float, angles: BoardAngles | None) -> Command | None:
         """Advance by ``dt`` seconds; returns SELECT, BACK, LEFT or RIGHT when one happens."""
@@ -117,6 +130,9 @@ class LeanMenu:
             self.armed = False  # one step per lean: back to level before the next
             self.move(1 if side is Command.RIGHT else -1)
             return side
+        if side is Command.SELECT and self.highlight is None:
+            self._reset_hold()
+            return None
         if side is Command.SELECT or (side is Command.BACK and self.allow_back):
             if self._holding is not side:
                 self._holding = side

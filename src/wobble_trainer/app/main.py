@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import sys
 import warnings
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
 
 from wobble_trainer import options
 from wobble_trainer.app.scene import ACTIVITIES
@@ -65,6 +69,70 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--screenshot", metavar="FILE.png", help="save the last frame")
 
 
+SIM_BANNER = (
+    "Simulated board: no IMU found",
+    "To use a real one: wire it to the I2C pins (3V3, GND, SDA pin 3, SCL pin 5), check it "
+    "with `wobble detect`, then restart the trainer.",
+)
+"""The strip below every screen when an interactive start fell back to the simulated board."""
+
+
+def under_service(environ: Mapping[str, str] = os.environ) -> bool:
+    """Started by systemd (the appliance's service): $NOTIFY_SOCKET or $INVOCATION_ID set."""
+    return bool(environ.get("NOTIFY_SOCKET") or environ.get("INVOCATION_ID"))
+
+
+@dataclass(frozen=True)
+class SourceChoice:
+    """Where the trainer's samples come from, as decided at start-up."""
+
+    spec: Any = None
+    """The source to start; None: no IMU, and the appliance must wait for one."""
+    banner: tuple[str, str] | None = None
+    """Shown below every screen (the simulated board's fallback)."""
+    not_found: str = ""
+    """Why no IMU was found (the wiring checks), when none was."""
+
+
+def choose_source(
+    args: argparse.Namespace,
+    appliance: bool,
+    detect: Callable[[], Any],
+    sim_spec: Callable[[], Any],
+) -> SourceChoice:
+    """The IMU if one answers. If none does, an interactive start runs on the simulated board
+    (with a banner); the appliance (kiosk mode, or under the service) never does: it gets no
+    spec and the wiring checks, and waits for the sensor."""
+    from wobble_trainer.hardware.detect import ImuNotFoundError
+
+    try:
+        return SourceChoice(detect())
+    except ImuNotFoundError as exc:
+        if appliance:
+            return SourceChoice(None, None, str(exc))
+        return SourceChoice(sim_spec(), SIM_BANNER, str(exc))
+
+
+def wait_for_sensor(
+    detect: Callable[[], Any], message: str, size: tuple[int, int], args: argparse.Namespace
+) -> Any:
+    """Show "Sensor not found" with the wiring checks, retrying ``detect`` until the IMU
+    answers; returns its source spec, or None when the loop ended first (time up, quit)."""
+    from wobble_trainer.app.scene import AppContext
+    from wobble_trainer.app.scenes.sensor import SensorSearchScene
+    from wobble_trainer.app.shell import NoSensor, TrainerApp
+    from wobble_trainer.appliance.notify import Notifier
+
+    print(message, file=sys.stderr)
+    print("Waiting for the IMU (looking again every few seconds)...", file=sys.stderr)
+    context = AppContext()
+    scene = SensorSearchScene(context, detect, message, notifier=Notifier.from_environment())
+    context.push(scene)
+    app = TrainerApp(NoSensor(), context, size=size, fullscreen=not args.headless)
+    app.run(seconds=args.seconds, screenshot=args.screenshot)
+    return scene.found
+
+
 def open_db(directory):
     """The clinical database, or None (and why): the trainer still runs without it."""
     from wobble_trainer.storage import StorageError, open_database
@@ -114,7 +182,6 @@ def run_app(args: argparse.Namespace) -> int:
     from wobble_trainer.cli import _load_calibration, _start_runner, calibration_for_recording
     from wobble_trainer.config import load_config, parse_size
     from wobble_trainer.feedback.base import FeedbackGroup
-    from wobble_trainer.hardware.detect import ImuNotFoundError
     from wobble_trainer.hardware.imu import ImuSettings
     from wobble_trainer.paths import state_dir
     from wobble_trainer.sampling.runner import SimSpec, SourceSpec
@@ -137,6 +204,15 @@ def run_app(args: argparse.Namespace) -> int:
         print(f"--size: {exc}", file=sys.stderr)
         return 2
     settings = ImuSettings(odr_hz=args.rate)
+
+    def simulated():
+        return SourceSpec(
+            kind="sim",
+            settings=settings,
+            sim=SimSpec(chip=args.chip, seed=args.seed, skill=args.skill),
+        )
+
+    banner = None
     if args.replay:
         from wobble_trainer.sampling.recording import read_recording
 
@@ -147,21 +223,27 @@ def run_app(args: argparse.Namespace) -> int:
         if warning:
             print(warning, file=sys.stderr)
     elif args.sim:
-        spec = SourceSpec(
-            kind="sim",
-            settings=settings,
-            sim=SimSpec(chip=args.chip, seed=args.seed, skill=args.skill),
-        )
+        spec = simulated()
         calibration = None
     else:
         from wobble_trainer.cli import source_spec_from_args
 
-        try:
-            spec = source_spec_from_args(args)
-        except ImuNotFoundError as exc:
-            print(exc, file=sys.stderr)
-            print("\\nTo try the trainer without an IMU: wobble --sim", file=sys.stderr)
-            return 2
+        def detect():
+            return source_spec_from_args(args)
+
+        appliance = kiosk_mode or under_service()
+        choice = choose_source(args, appliance, detect, simulated)
+        spec, banner = choice.spec, choice.banner
+        if banner is not None:
+            print(
+                "No IMU found: running on the simulated board (`wobble detect` shows what to "
+                "check).",
+                file=sys.stderr,
+            )
+        elif spec is None:
+            spec = wait_for_sensor(detect, choice.not_found, size, args)
+            if spec is None:
+                return 1  # stopped before the sensor appeared (the service starts it again)
         calibration = None
     runner = _start_runner(spec)
     if runner is None:
@@ -250,6 +332,7 @@ def run_app(args: argparse.Namespace) -> int:
             button_events=button,
             kiosk=kiosk,
             service=service,
+            banner=banner,
         )
         from wobble_trainer.sync.background import BackgroundSync
 

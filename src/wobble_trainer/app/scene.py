@@ -53,6 +53,9 @@ class AppContext:
     records: Any = None
     """Personal bests (:class:`wobble_trainer.app.records.Records`), when kept."""
     quit_requested: bool = False
+    safety_cleared_for: Any = None
+    """The person (:func:`~wobble_trainer.app.scenes.menus.person_key`) who last answered the
+    safety question "not injured" in this session; anyone else is asked first."""
     autopilot: bool = True
     """The simulated person plays by itself (follows each scene's :meth:`Scene.autopilot`)."""
     sample_reader: Callable[[], Any] | None = None
@@ -128,6 +131,9 @@ class Scene:
     """Base of every screen; subclasses override what they need."""
 
     title = ""
+    needs_sensor = True
+    """The shell veils the screen with "Sensor lost" while no samples come (not a screen that
+    is about the missing sensor itself)."""
 
     def __init__(self, app: AppContext) -> None:
         self.app = app

@@ -25,7 +25,12 @@ from wobble_trainer.app.controls import Command
 from wobble_trainer.app.layout import Layout
 from wobble_trainer.app.presence import PresenceDetector
 from wobble_trainer.app.scene import LOGIC_DT, AppContext, Tick
-from wobble_trainer.app.widgets import draw_notice, draw_pause_veil
+from wobble_trainer.app.widgets import (
+    banner_height,
+    draw_banner,
+    draw_notice,
+    draw_pause_veil,
+)
 from wobble_trainer.sampling.samples import SAMPLE_DTYPE
 from wobble_trainer.sampling.supervisor import SamplerSupervisor
 from wobble_trainer.tilt import bias_store
@@ -157,6 +162,26 @@ class LiveAngles:
             self.runner.set_lean_target(pitch, roll)
 
 
+class NoSensor:
+    """The feed while no IMU is connected (the "Sensor not found" screen): never any angles."""
+
+    simulated = False
+    rate_hz = None
+
+    def __init__(self) -> None:
+        self.new_angles = np.empty(0, dtype=ANGLE_DTYPE)
+        self.new_samples = np.empty(0, dtype=SAMPLE_DTYPE)
+
+    def poll(self) -> None:
+        return None
+
+    def latest_pitch_roll(self) -> None:
+        return None
+
+    def lean(self, pitch: float, roll: float) -> None:
+        """Nothing to steer."""
+
+
 @dataclass
 class ManualLean:
     """The simulated person steered by hand: keys W/A/S/D, the right mouse button, or a touch
@@ -182,6 +207,7 @@ class TrainerApp:
         button_events: Any = None,
         kiosk: Any = None,
         service: Any = None,
+        banner: tuple[str, str] | None = None,
     ) -> None:
         import pygame
 
@@ -197,7 +223,9 @@ class TrainerApp:
         self.stop_reason = ""
         if kiosk is not None:
             pygame.mouse.set_visible(False)  # a touchscreen kiosk shows no pointer
-        self.layout = Layout(*self.screen.get_size())
+        self.banner = banner
+        """(title, detail) of a strip kept below every screen (the simulated board's)."""
+        self.layout = self._layout()
         self.feed = feed
         self.app = context
         self.presence = PresenceDetector(context.edge_angles)
@@ -215,6 +243,15 @@ class TrainerApp:
         self.notice_left = 0.0
         """Seconds the current notice banner stays up."""
 
+    def _layout(self) -> Layout:
+        """The scenes' layout: the window, less the banner strip at the bottom."""
+        width, height = self.screen.get_size()
+        if self.banner is None:
+            return Layout(width, height)
+        self.banner_layout = Layout(width, height)
+        strip = banner_height(self.banner_layout, *self.banner)
+        return Layout(width, height - strip)
+
     def handle_events(self) -> None:
         import pygame
 
@@ -228,7 +265,7 @@ class TrainerApp:
                 self.app.quit_requested = True
             elif event.type == pygame.VIDEORESIZE:
                 self.screen = pygame.display.set_mode(event.size, pygame.RESIZABLE)
-                self.layout = Layout(*self.screen.get_size())
+                self.layout = self._layout()
             elif event.type == pygame.KEYDOWN:
                 if event.key == pygame.K_q and event.mod & pygame.KMOD_CTRL:
                     self.app.quit_requested = True
@@ -293,17 +330,26 @@ class TrainerApp:
         elif self.app.autopilot and self.app.scene is not None:
             tick = Tick(self.logic_time, self.angles)
             self.feed.lean(*(self.app.scene.autopilot(tick) or (0.0, 0.0)))
+        else:
+            # Nobody steering: the simulated person stands the board level (never left
+            # leaning on a rim where the autopilot or a key last put it).
+            self.feed.lean(0.0, 0.0)
 
     def render(self) -> None:
         import pygame
 
         scene = self.app.scene
+        layout = self.layout
+        layout.begin_frame()
+        canvas = self.screen
+        if self.banner is not None:
+            canvas = self.screen.subsurface(pygame.Rect(0, 0, layout.width, layout.height))
         if scene is not None:
-            scene.render(self.screen, self.layout)
-        if self.angles is None:
+            scene.render(canvas, layout)
+        if self.angles is None and (scene is None or scene.needs_sensor):
             draw_pause_veil(
-                self.screen,
-                self.layout,
+                canvas,
+                layout,
                 "Sensor lost",
                 "Check the cable to the board. Waiting for it...",
             )
@@ -313,7 +359,11 @@ class TrainerApp:
         if self.notice_left > 0 and self.app.notice:
             draw_notice(self.screen, self.layout, self.app.notice)
         if self.kiosk is not None:
-            self.kiosk.render_overlay(self.screen, self.layout)
+            self.kiosk.render_overlay(canvas, layout)
+        if self.banner is not None:
+            strip = pygame.Rect(0, layout.height, layout.width, self.screen.get_height())
+            self.banner_layout.begin_frame()
+            draw_banner(self.screen, self.banner_layout, strip, *self.banner)
         pygame.display.flip()
 
     def frame(self, elapsed: float) -> None:

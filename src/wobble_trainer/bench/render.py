@@ -99,6 +99,7 @@ def time_scenes(frames: int = FRAMES) -> list[SceneTiming]:
                     angles = angles_from_up(up_from_pitch_roll(sway, 0.7 * sway))
                     if app.scene is scene:
                         scene.update(LOGIC_DT, Tick(t, angles))
+                layout.begin_frame()
                 scene.render(screen, layout)
                 pygame.display.flip()
                 times.append(time.perf_counter() - start)

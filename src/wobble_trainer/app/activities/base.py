@@ -46,6 +46,8 @@ class TimedActivity(Scene):
         self.log: SessionLog | None = None
         self.events: list[dict[str, Any]] = []
         """What happened, for the stored session (e.g. {"t": 12.3, "event": "edge"})."""
+        self._paused_for_question = False
+        """Paused by :meth:`ask_to_stop` (not by the person): "Keep going" resumes."""
 
     @property
     def paused(self) -> bool:
@@ -85,14 +87,24 @@ class TimedActivity(Scene):
         self._store(score)
         best = False
         records = self.app.records
+        previous = None
         if records is not None and key is not None and score is not None:
+            previous = records.get(key)
             best = records.submit(key, score)
             if records.error:
                 self.app.warn(records.error)
         problems = [self.log.error if self.log else "", getattr(records, "error", "")]
         self.app.results.append({"activity": self.name, "lines": lines, "score": score})
         self.app.replace(
-            ResultsScene(self.app, heading, lines, best, warning=" ".join(p for p in problems if p))
+            ResultsScene(
+                self.app,
+                heading,
+                lines,
+                best,
+                score=score,
+                previous_best=previous,
+                warning=" ".join(p for p in problems if p),
+            )
         )
 
     def _store(self, score: float | None) -> None:
@@ -109,10 +121,36 @@ class TimedActivity(Scene):
         if command is Command.PAUSE:
             self.user_paused = not self.user_paused
         elif command in (Command.MENU, Command.BACK):
-            self.app.feedback.set_targets(None)
-            self.app.pop()
+            if self.phase is Phase.RUNNING:
+                self.ask_to_stop()
+            else:
+                self.leave()
         elif command is Command.SELECT and self.user_paused:
             self.user_paused = False
+
+    def ask_to_stop(self) -> None:
+        """Paused while the person is asked whether to stop (nothing is lost on one key)."""
+        from wobble_trainer.app.scenes.menus import ConfirmStopScene
+
+        self._paused_for_question = not self.user_paused
+        self.user_paused = True
+        self.app.push(
+            ConfirmStopScene(
+                self.app,
+                "Stop this activity?",
+                "What you did so far in it will not be kept.",
+                self.leave,
+            )
+        )
+
+    def resume(self) -> None:
+        if self._paused_for_question:
+            self._paused_for_question = False
+            self.user_paused = False
+
+    def leave(self) -> None:
+        self.app.feedback.set_targets(None)
+        self.app.pop()
 
     def exit(self) -> None:
         self.app.feedback.set_targets(None)
@@ -121,11 +159,14 @@ class TimedActivity(Scene):
         surface.fill(BACKGROUND)
         self.draw(surface, layout)
         if self.phase is Phase.COUNTDOWN:
+            # On a dark disc: readable over any game's colours.
+            centre = (layout.width // 2, layout.height // 2)
+            pygame.draw.circle(surface, BACKGROUND, centre, layout.title_size)
             layout.text(
                 surface,
                 str(max(1, int(self.countdown_left + 0.999))),
                 layout.title_size * 2,
-                (layout.width // 2, layout.height // 2),
+                centre,
                 ACCENT,
             )
         if self.auto_paused:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pygame
 
-from wobble_trainer.app.layout import ACCENT, Layout
+from wobble_trainer.app.layout import Layout
 from wobble_trainer.app.protocols import (  # noqa: F401  (each registers its protocol)
     ankle_rom,
     bess,
@@ -28,7 +28,7 @@ from wobble_trainer.app.protocols.base import (
     start_protocol,
 )
 from wobble_trainer.app.scene import AppContext
-from wobble_trainer.app.scenes.menus import MenuScene
+from wobble_trainer.app.scenes.menus import MenuScene, draw_description
 
 __all__ = [
     "PROTOCOLS",
@@ -72,11 +72,4 @@ class ProtocolMenuScene(MenuScene):
 
     def render(self, surface: pygame.Surface, layout: Layout) -> None:
         super().render(surface, layout)
-        chosen = self.protocols[self.menu.highlight]
-        layout.text(
-            surface,
-            chosen.description,
-            layout.small_size,
-            (layout.width // 2, layout.height - layout.margin * 3),
-            ACCENT,
-        )
+        draw_description(surface, layout, self.protocols[self.menu.highlight].description)

@@ -192,6 +192,11 @@ class AnkleRom(ProtocolRunner):
     def on_intro(self, spec: TrialSpec) -> None:
         self._rest.clear()
 
+    ready_hint = "Rest your foot still on the board"
+
+    def ready_pose(self) -> tuple[float, float, float] | None:
+        return None  # any resting angle will do: the neutral is measured, not wanted
+
     def ready_ok(self, tick: Tick) -> bool:
         a = tick.angles
         if a is None:

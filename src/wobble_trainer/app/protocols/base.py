@@ -55,14 +55,15 @@ from wobble_trainer.app.layout import (
     Layout,
 )
 from wobble_trainer.app.scene import Activity, AppContext, Scene, Tick
-from wobble_trainer.app.scenes.menus import AUTOPILOT_LEAN, MenuScene
+from wobble_trainer.app.scenes.menus import AUTOPILOT_LEAN, ConfirmStopScene, MenuScene
 from wobble_trainer.app.session_log import SessionLog
 from wobble_trainer.app.widgets import (
     draw_choice,
     draw_notice,
     draw_pause_veil,
-    draw_progress_ring,
+    draw_pose_wait,
     draw_tilt_view,
+    lean_hint,
 )
 from wobble_trainer.feedback.cues import Cue
 from wobble_trainer.tilt.board_angles import BoardAngles
@@ -338,6 +339,8 @@ class ProtocolRunner(Scene):
         self._pause_from: int | None = None
         self._started = False
         self.summary_metrics: dict[str, Any] | None = None
+        self._paused_for_question = False
+        """Paused by :meth:`ask_to_stop` (not by the person): "Keep going" resumes."""
 
     # -- plan helpers ------------------------------------------------------------------------
     @property
@@ -561,7 +564,12 @@ class ProtocolRunner(Scene):
                 self.user_paused = not self.user_paused
                 self._note_pause()
         elif command in (Command.MENU, Command.BACK):
-            self.abort()
+            if self.phase is Phase.DONE or (
+                not self.results and self.phase in (Phase.SETUP, Phase.INSTRUCT)
+            ):
+                self.abort()  # nothing recorded yet: nothing to lose
+            else:
+                self.ask_to_stop()
         elif command is Command.SELECT:
             if self.user_paused:
                 self.user_paused = False
@@ -572,6 +580,26 @@ class ProtocolRunner(Scene):
                 self._intro()
         else:
             self.protocol_command(command)
+
+    def ask_to_stop(self) -> None:
+        """Pause and ask before leaving (the pause is left out of the trial's metrics)."""
+        self._paused_for_question = not self.user_paused
+        self.user_paused = True
+        self._note_pause()
+        done = len(self.results)
+        kept = (
+            f"The {done} finished trial{'s are' if done != 1 else ' is'} kept."
+            if done
+            else "Nothing has been kept yet."
+        )
+        running = "The trial in progress will not be kept. " if self.phase is Phase.RUNNING else ""
+        self.app.push(ConfirmStopScene(self.app, "Stop this test?", running + kept, self.abort))
+
+    def resume(self) -> None:
+        if self._paused_for_question:
+            self._paused_for_question = False
+            self.user_paused = False
+            self._note_pause()
 
     def exit(self) -> None:
         self.app.feedback.set_targets(None)
@@ -646,36 +674,75 @@ class ProtocolRunner(Scene):
             surface, layout, pygame.Rect(0, y, layout.width, area.bottom - y)
         )
         if self.phase is Phase.SETUP:
-            hint = f"Clinician: tap Ready, or hold the board level for {SETUP_HOLD_S:g} s"
+            hint = f"Clinician: press Ready. Alone: {self.ready_hint} for {SETUP_HOLD_S:g} s"
             label = "Ready"
         else:
-            hint = f"Hold the board level for {READY_HOLD_S:g} s to start, or tap Start"
-            label = "Start"
-        y += m
+            hint = f"{self.ready_hint} for {READY_HOLD_S:g} s to start"
+            label = "Start now"
         y = (
             layout.text(
                 surface,
                 hint,
                 layout.small_size,
-                (layout.width // 2, y + layout.small_size // 2),
+                (layout.width // 2, y + m // 2 + layout.small_size // 2),
                 TEXT,
+                max_width=layout.width - 2 * m,
             ).bottom
-            + m
+            + m // 2
         )
-        size = layout.body_size
-        rect = pygame.Rect(0, 0, max(size * 5, layout.width // 4), int(size * 1.8))
-        rect.midtop = (layout.width // 2, min(y, area.bottom - rect.height - m))
-        pygame.draw.rect(surface, PANEL, rect, border_radius=m)
-        pygame.draw.rect(surface, ACCENT, rect, max(2, m // 3), border_radius=m)
-        layout.text(surface, label, size, rect.center)
-        self.buttons.append((rect, Command.SELECT))
-        draw_progress_ring(
+        # What is wanted and how close the person is: the live tilt against the wanted pose,
+        # ringed by the hold's progress, and a line saying which.
+        size = layout.small_size
+        button = pygame.Rect(0, 0, max(size * 5, layout.width // 5), int(size * 1.8))
+        status_h = layout.font(size).get_linesize()
+        room = area.bottom - y - status_h - m
+        if layout.portrait:
+            room -= button.height + m
+        radius = max(16, min(room // 2 - m // 2, layout.short // 5))
+        center = (layout.width // 2, y + m // 2 + radius)
+        pose = self.ready_pose()
+        held = self.ready_time / self.ready_needed
+        draw_pose_wait(surface, center, radius, self.angles, pose, held, self.app.edge_angles)
+        status, colour = self.ready_status(pose, held)
+        status_y = center[1] + radius + m // 2 + status_h // 2
+        layout.text(
             surface,
-            (rect.right + size, rect.centery),
-            size // 2,
-            self.ready_time / self.ready_needed,
-            GREEN,
+            status,
+            size,
+            (layout.width // 2, status_y),
+            colour,
+            max_width=layout.width - 2 * m,
         )
+        # The clinician's shortcut: a touch button in the corner (the person never needs it).
+        if layout.portrait:
+            button.midtop = (layout.width // 2, status_y + status_h // 2 + m // 2)
+        else:
+            button.bottomright = (layout.width - m, area.bottom - m)
+        pygame.draw.rect(surface, PANEL, button, border_radius=m)
+        pygame.draw.rect(surface, MUTED, button, 2, border_radius=m)
+        layout.text(surface, label, size, button.center, max_width=button.width - m)
+        self.buttons.append((button, Command.SELECT))
+
+    ready_hint = "Hold the board level"
+    """What the ready hold asks, in the words of the hint (a subclass asks for its pose)."""
+
+    def ready_pose(self) -> tuple[float, float, float] | None:
+        """The pose the ready hold wants (pitch, roll, tolerance in rad), drawn as a target
+        around it; None: no pose (stillness only)."""
+        return (0.0, 0.0, READY_TILT)
+
+    def ready_status(
+        self, pose: tuple[float, float, float] | None, held: float
+    ) -> tuple[str, tuple[int, int, int]]:
+        """How close the person is to the wanted pose, in words."""
+        left = max(0.0, (1.0 - held) * self.ready_needed)
+        if held > 0:
+            return f"Good: hold still, {left:.1f} s", GREEN
+        a = self.angles
+        if a is None or pose is None:
+            return "Hold still", TEXT
+        off = math.hypot(a.pitch - pose[0], a.roll - pose[1]) / DEG
+        return f"Tilted {off:.0f}°: bring the dot into the circle", ACCENT
 
     def _draw_rest(self, surface: pygame.Surface, layout: Layout, area: pygame.Rect) -> None:
         m = layout.margin
@@ -919,7 +986,8 @@ class ProtocolSettingsScene(Scene):
             pygame.draw.rect(surface, HIGHLIGHT if chosen else PANEL, rect, border_radius=m // 2)
             font = layout.font(size)
             label = font.render(row.label, True, TEXT)
-            surface.blit(label, label.get_rect(midleft=(rect.x + m, rect.centery)))
+            rect_l = label.get_rect(midleft=(rect.x + m, rect.centery))
+            layout.blit(surface, row.label, label, rect_l, size, TEXT)
             bw = max(h, size * 2)
             plus = pygame.Rect(rect.right - bw - m // 2, rect.y + 2, bw, h - 4)
             value_w = max(width // 3, size * 5)
@@ -937,12 +1005,15 @@ class ProtocolSettingsScene(Scene):
         draw_choice(surface, layout, start, True, self.menu, ring_at=ring)
         layout.text(surface, "Start", layout.body_size, start.center)
         self.buttons.append((start, Command.SELECT))
-        hint = (
-            "Lean forward and hold to start"
-            if self.menu.armed
-            else "Clinician: adjust, then tap Start"
+        hint, colour = lean_hint(self.menu, "start")
+        layout.text(
+            surface,
+            hint,
+            size,
+            (layout.width // 2, layout.height - m - size // 2),
+            colour,
+            max_width=layout.width - 2 * m,
         )
-        layout.text(surface, hint, size, (layout.width // 2, layout.height - m - size // 2), MUTED)
 
 
 def _changer(scene: ProtocolSettingsScene, row: int, step: int) -> Callable[[], None]:
@@ -980,9 +1051,9 @@ class ProtocolResultsScene(MenuScene):
             0, 0, max(layout.body_size * 5, layout.width // 3), int(layout.body_size * 1.6)
         )
         done.midbottom = (layout.width // 2, hint_y - layout.small_size // 2 - m // 2)
-        note_size = max(12, layout.small_size * 3 // 4)
+        note_size = layout.caption_size
         note_box = pygame.Rect(2 * m, 0, layout.width - 4 * m, layout.height)
-        note_h = sum(_wrapped_height(layout, n, note_size, note_box.width) for n in self.notes)
+        note_h = sum(layout.wrapped_height(n, note_size, note_box.width) for n in self.notes)
         notes_top = done.top - m - note_h
         space = notes_top - y - m // 2
         n = max(1, len(self.lines))
@@ -1002,7 +1073,9 @@ class ProtocolResultsScene(MenuScene):
                 fit -= 2
             image = layout.font(fit).render(line, True, TEXT)
             cx = m + col * col_w + col_w // 2
-            surface.blit(image, image.get_rect(midtop=(cx, y + row * step)))
+            layout.blit(
+                surface, line, image, image.get_rect(midtop=(cx, y + row * step)), fit, TEXT
+            )
         note_box.top = notes_top
         for note in self.notes:
             note_box.top += layout.wrapped(surface, note, note_size, note_box, MUTED)
@@ -1010,25 +1083,14 @@ class ProtocolResultsScene(MenuScene):
         draw_choice(surface, layout, done, True, self.menu, ring_at=ring)
         layout.text(surface, self.options[0], layout.body_size, done.center)
         self.buttons.append((done, lambda: self.menu.touch(0)))
-        hint = (
-            "Lean forward and hold, or tap Done"
-            if self.menu.armed
-            else "Hold the board level, then lean forward to close"
+        hint, colour = lean_hint(self.menu, "close")
+        layout.text(
+            surface,
+            hint,
+            layout.small_size,
+            (layout.width // 2, hint_y),
+            colour,
+            max_width=layout.width - 2 * m,
         )
-        layout.text(surface, hint, layout.small_size, (layout.width // 2, hint_y), MUTED)
         if self.warning:
             draw_notice(surface, layout, "NOT SAVED. " + self.warning)
-
-
-def _wrapped_height(layout: Layout, text: str, size: int, width: int) -> int:
-    """Height :meth:`Layout.wrapped` will use for ``text`` in ``width``."""
-    font = layout.font(size)
-    lines, line = 0, ""
-    for word in text.split():
-        trial = f"{line} {word}".strip()
-        if font.size(trial)[0] <= width or not line:
-            line = trial
-        else:
-            lines += 1
-            line = word
-    return (lines + 1) * font.get_linesize()

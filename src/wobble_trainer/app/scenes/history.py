@@ -39,6 +39,7 @@ from wobble_trainer.app.layout import (
 from wobble_trainer.app.scene import ACTIVITIES, AppContext, Scene, Tick
 from wobble_trainer.app.scenes.menus import lean_menu_command, lean_menu_step
 from wobble_trainer.app.scenes.profiles import draw_button, fit_size
+from wobble_trainer.app.widgets import lean_hint
 from wobble_trainer.reliability import Mdc, Verdict, judge, mdc_for
 from wobble_trainer.storage import StorageError
 
@@ -517,11 +518,6 @@ class HistoryScene(Scene):
                 ((m + bw + layout.width // 2 - bw // 2) // 2, y + nav_h // 2),
                 MUTED,
             )
-        if self.menu.holding is Command.BACK:
-            hint, color = "Going back…", RED
-        elif self.menu.armed:
-            hint, color = "Lean left/right: pages. Lean back and hold: leave", MUTED
-        else:
-            hint, color = "Hold the board level to turn pages", MUTED
+        hint, color = lean_hint(self.menu, None, move="turn pages", back="leave")
         size = fit_size(layout, hint, layout.small_size, layout.width - 2 * m)
         layout.text(surface, hint, size, (layout.width // 2, y - size // 2 - 2), color)

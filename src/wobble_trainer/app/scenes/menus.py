@@ -1,5 +1,10 @@
-"""The home flow: start → safety check → warm-up → choose an activity → (calibrate) → play →
-results → back. Every screen is a lean menu (or a tap, a key, the button)."""
+"""The home flow: start → safety check → warm-up → home (five choices) → a short submenu →
+(calibrate) → play → results → back. Every screen is a lean menu (or a tap, a key, the button).
+
+Every menu has at most seven options and wraps around, so anything on it is at most three leans
+and a forward hold away; the home screen has at most five. The safety question has nothing
+preselected and is asked for every person at the start of every session, again whenever the
+person changes."""
 
 from __future__ import annotations
 
@@ -8,9 +13,9 @@ from collections.abc import Callable
 import pygame
 
 from wobble_trainer.app.controls import Command, LeanMenu
-from wobble_trainer.app.layout import ACCENT, BACKGROUND, MUTED, Layout
+from wobble_trainer.app.layout import ACCENT, BACKGROUND, MUTED, TEXT, Layout
 from wobble_trainer.app.scene import ACTIVITIES, Activity, AppContext, Scene, Tick
-from wobble_trainer.app.widgets import draw_lean_menu, draw_notice
+from wobble_trainer.app.widgets import draw_lean_menu, draw_notice, draw_results_picture
 from wobble_trainer.feedback.cues import Cue
 from wobble_trainer.units import DEG
 
@@ -31,7 +36,7 @@ def lean_menu_step(
     result = menu.update(dt, tick.angles)
     if result in (Command.LEFT, Command.RIGHT):
         app.feedback.cue(Cue.SELECT)
-    elif result is Command.SELECT:
+    elif result is Command.SELECT and menu.highlight is not None:
         app.feedback.cue(Cue.SELECT)
         choose(menu.highlight)
     elif result is Command.BACK:
@@ -55,14 +60,19 @@ class MenuScene(Scene):
     message = ""
     options: list[str] = []
     allow_back = True
+    preselect = True
+    """False: no option is highlighted until the person leans to one (a question)."""
 
     def __init__(self, app: AppContext) -> None:
         super().__init__(app)
-        self.menu = LeanMenu(len(self.options), allow_back=self.allow_back)
+        self.menu = self._new_menu()
         self._shown_for = 0.0
 
+    def _new_menu(self) -> LeanMenu:
+        return LeanMenu(len(self.options), allow_back=self.allow_back, preselect=self.preselect)
+
     def enter(self) -> None:
-        self.menu = LeanMenu(len(self.options), allow_back=self.allow_back)
+        self.menu = self._new_menu()
         self._shown_for = 0.0
 
     resume = enter
@@ -92,10 +102,21 @@ class MenuScene(Scene):
         draw_lean_menu(surface, layout, self.options, self.menu, y, self.buttons)
 
     def autopilot(self, tick: Tick) -> tuple[float, float] | None:
-        # Stand level for a moment (arms the menu), then lean forward until it chooses.
+        # Stand level for a moment (arms the menu), then lean forward until it chooses; with
+        # nothing preselected, first lean left to the first option and back to level.
         if self._shown_for < 1.5:
             return (0.0, 0.0)
+        if self.menu.highlight is None:
+            return (0.0, -AUTOPILOT_LEAN)
+        if not self.menu.armed:
+            return (0.0, 0.0)
         return (AUTOPILOT_LEAN, 0.0)
+
+
+def person_key(app: AppContext) -> tuple[str, object]:
+    """Who is on the board, for the safety check: a profile's id, or the guest."""
+    profile = app.profile
+    return ("guest", None) if profile is None else ("profile", getattr(profile, "id", profile))
 
 
 class StartScene(MenuScene):
@@ -120,15 +141,38 @@ class StartScene(MenuScene):
 
 
 class SafetyScene(MenuScene):
+    """The safety question. Nothing is preselected: the person leans to an answer (left "No",
+    right "Yes"), then holds forward. ``back_to_home``: asked from the home screen for a new
+    person; "No" warms up and returns there."""
+
     title = "Before you start"
     message = "Is your ankle swollen, painful or freshly injured?"
     options = ["No", "Yes"]
+    preselect = False
+
+    def __init__(self, app: AppContext, *, back_to_home: bool = False) -> None:
+        self.back_to_home = back_to_home
+        super().__init__(app)
 
     def choose(self, index: int) -> None:
         if index == 1:
+            self.app.safety_cleared_for = None
             self.app.replace(RestScene(self.app))
         else:
-            self.app.replace(WarmUpScene(self.app))
+            self.app.safety_cleared_for = person_key(self.app)
+            self.app.replace(WarmUpScene(self.app, back_to_home=self.back_to_home))
+
+    def render(self, surface: pygame.Surface, layout: Layout) -> None:
+        super().render(surface, layout)
+        if self.menu.highlight is None:
+            layout.text(
+                surface,
+                "Lean left for No, right for Yes",
+                layout.small_size,
+                (layout.width // 2, layout.height - layout.small_size),
+                TEXT,
+                max_width=layout.width - 2 * layout.margin,
+            )
 
 
 class RestScene(MenuScene):
@@ -153,8 +197,15 @@ class WarmUpScene(MenuScene):
     )
     options = ["I am ready"]
 
+    def __init__(self, app: AppContext, *, back_to_home: bool = False) -> None:
+        self.back_to_home = back_to_home
+        super().__init__(app)
+
     def choose(self, index: int) -> None:
-        self.app.replace(ActivityMenuScene(self.app))
+        if self.back_to_home:
+            self.app.pop()
+        else:
+            self.app.replace(HomeScene(self.app))
 
 
 def activity_flow(app: AppContext, activity: Activity) -> Callable[[], None]:
@@ -204,19 +255,116 @@ def _export(app: AppContext) -> None:
     app.push(ExportScene(app))
 
 
-MORE_ENTRIES: tuple[tuple[str, str, Callable[[AppContext], None], bool], ...] = (
+def _train(app: AppContext) -> None:
+    app.push(ActivityMenuScene(app))
+
+
+def _more(app: AppContext) -> None:
+    app.push(MoreMenuScene(app))
+
+
+def _clinician(app: AppContext) -> None:
+    app.kiosk.open_clinician_menu()
+
+
+MenuEntry = tuple[str, str, Callable[[AppContext], None], bool]
+"""(title, description, action, needs the database)."""
+
+HOME_ENTRIES: tuple[MenuEntry, ...] = (
+    ("Train", "Balance games, challenges and seated ankle exercises", _train, False),
     ("Today's plan", "What your programme has for today", _today_plan, True),
-    ("Clinical tests", "Standard balance tests, run with a clinician", _clinical_tests, False),
+    ("Tests", "Standard balance tests, run with a clinician", _clinical_tests, False),
+    ("More", "Switch person, export, clinician", _more, False),
     ("My progress", "Charts of your sessions over the weeks", _progress, True),
+)
+"""The home screen: at most five large choices (the menu wraps: "My progress", last, is one lean
+left of "Train")."""
+
+MORE_ENTRIES: tuple[MenuEntry, ...] = (
     ("Switch person", "Choose who is training", _switch_person, True),
     ("Export to USB", "Sessions and reports to a USB stick", _export, True),
+    ("Clinician", "The clinician's menu (PIN)", _clinician, False),
 )
-"""Menu entries besides the activities: (title, description, action, needs the database).
-In kiosk mode export is in the clinician menu only (it reaches everybody's data)."""
+"""Under "More". Export is not offered in kiosk mode (it reaches everybody's data; it is in the
+clinician's menu there), the clinician's menu only in kiosk mode (elsewhere it is the
+command line)."""
+
+
+def _offered(app: AppContext, entry: MenuEntry) -> bool:
+    action, needs_db = entry[2], entry[3]
+    if needs_db and app.db is None:
+        return False
+    if action is _export and app.kiosk is not None:
+        return False
+    if action is _clinician and getattr(app.kiosk, "open_clinician_menu", None) is None:
+        return False
+    if action is _more:
+        return any(_offered(app, e) for e in MORE_ENTRIES)
+    return True
+
+
+class EntryMenuScene(MenuScene):
+    """A menu of :data:`MenuEntry` rows, the highlighted one's description at the bottom."""
+
+    entries: tuple[MenuEntry, ...] = ()
+
+    def __init__(self, app: AppContext) -> None:
+        self.shown = [e for e in self.entries if _offered(app, e)]
+        self.options = [e[0] for e in self.shown]
+        super().__init__(app)
+
+    def choose(self, index: int) -> None:
+        self.shown[index][2](self.app)
+
+    def description(self, index: int) -> str:
+        return self.shown[index][1]
+
+    def render(self, surface: pygame.Surface, layout: Layout) -> None:
+        super().render(surface, layout)
+        draw_description(surface, layout, self.description(self.menu.highlight or 0))
+
+
+def draw_description(surface: pygame.Surface, layout: Layout, text: str) -> None:
+    """The highlighted option's description along the bottom edge (wrapped when long)."""
+    m = layout.margin
+    width = layout.width - 2 * m
+    height = layout.wrapped_height(text, layout.small_size, width)
+    area = pygame.Rect(m, layout.height - m // 2 - height, width, height)
+    layout.wrapped(surface, text, layout.small_size, area, ACCENT)
+
+
+class HomeScene(EntryMenuScene):
+    """Five large choices. A new person (switched, or logged in) answers the safety question
+    first: it is asked for every person at the start of their session."""
+
+    title = "Wobble Trainer"
+    entries = HOME_ENTRIES
+
+    def enter(self) -> None:
+        super().enter()
+        self._check_person()
+
+    def resume(self) -> None:
+        super().enter()
+        self._check_person()
+
+    def _check_person(self) -> None:
+        if self.app.scene is self and self.app.safety_cleared_for != person_key(self.app):
+            self.app.push(SafetyScene(self.app, back_to_home=True))
+
+    def back(self) -> None:
+        self.app.home()
+
+
+class MoreMenuScene(EntryMenuScene):
+    title = "More"
+    entries = MORE_ENTRIES
 
 
 class ActivityMenuScene(MenuScene):
-    title = "Choose an activity"
+    """Train: the activities (at most seven, so each is at most three leans away)."""
+
+    title = "Train"
 
     def __init__(self, app: AppContext) -> None:
         from wobble_trainer.app.activities import MENU_ORDER
@@ -226,41 +374,53 @@ class ActivityMenuScene(MenuScene):
             return (MENU_ORDER.index(activity.name) if known else len(MENU_ORDER), activity.name)
 
         self.activities = sorted(ACTIVITIES.values(), key=rank)
-        self.more = [
-            e
-            for e in MORE_ENTRIES
-            if (app.db is not None or not e[3]) and not (app.kiosk is not None and e[2] is _export)
-        ]
-        self.options = [a.title for a in self.activities] + [e[0] for e in self.more]
+        self.options = [a.title for a in self.activities]
         super().__init__(app)
 
     def choose(self, index: int) -> None:
-        if index < len(self.activities):
-            activity_flow(self.app, self.activities[index])()
-        else:
-            self.more[index - len(self.activities)][2](self.app)
-
-    def back(self) -> None:
-        self.app.home()
+        activity_flow(self.app, self.activities[index])()
 
     def render(self, surface: pygame.Surface, layout: Layout) -> None:
         super().render(surface, layout)
-        i = self.menu.highlight
-        if i < len(self.activities):
-            text = self.activities[i].description
+        draw_description(surface, layout, self.activities[self.menu.highlight or 0].description)
+
+
+class ConfirmStopScene(MenuScene):
+    """Asked before a running test or activity is left: one key or lean never throws a trial
+    away. "Keep going" is highlighted; BACK, MENU or a back lean also keep going; stopping
+    takes a lean to "Stop" and a forward hold (or a tap on it)."""
+
+    options = ["Keep going", "Stop"]
+
+    def __init__(
+        self, app: AppContext, title: str, message: str, on_stop: Callable[[], None]
+    ) -> None:
+        super().__init__(app)
+        self.title = title
+        self.message = message
+        self.on_stop = on_stop
+
+    def choose(self, index: int) -> None:
+        self.app.pop()
+        if index == 1:
+            self.on_stop()
+
+    def back(self) -> None:
+        self.app.pop()
+
+    def command(self, command: Command) -> None:
+        if command in (Command.BACK, Command.MENU):
+            self.app.pop()
         else:
-            text = self.more[i - len(self.activities)][1]
-        layout.text(
-            surface,
-            text,
-            layout.small_size,
-            (layout.width // 2, layout.height - layout.small_size),
-            ACCENT,
-        )
+            lean_menu_command(self.app, self.menu, command)
+
+    def autopilot(self, tick: Tick) -> tuple[float, float] | None:
+        return super().autopilot(tick)  # leans forward: keeps going
 
 
 class ResultsScene(MenuScene):
-    """Shows an activity's score lines; leaning forward goes back to the menu."""
+    """An activity's result as a picture (stars, a bar with the personal best marked) over its
+    main figures; leaning forward goes back to the menu."""
 
     title = "Results"
     options = ["Done"]
@@ -271,6 +431,9 @@ class ResultsScene(MenuScene):
         heading: str,
         lines: list[str],
         best: bool = False,
+        *,
+        score: float | None = None,
+        previous_best: float | None = None,
         warning: str = "",
     ):
         super().__init__(app)
@@ -279,6 +442,8 @@ class ResultsScene(MenuScene):
         self.best = best
         self.warning = warning
         """Why the session (or the best) could not be saved, shown in a red banner."""
+        self.score = score
+        self.previous_best = previous_best
 
     def choose(self, index: int) -> None:
         self.app.pop()
@@ -286,19 +451,43 @@ class ResultsScene(MenuScene):
     def render(self, surface: pygame.Surface, layout: Layout) -> None:
         self.buttons = []
         surface.fill(BACKGROUND)
+        m = layout.margin
         y = layout.title(surface, self.heading)
+        # Bottom up: the Done option and its hint need about three rows.
+        menu_top = layout.height - int(layout.body_size * 1.7) - 3 * layout.small_size - 2 * m
+        if layout.portrait:
+            menu_top = layout.height - int(layout.body_size * 1.7) - 4 * layout.small_size - 2 * m
         if self.best:
+            y = (
+                layout.text(
+                    surface,
+                    "New personal best!",
+                    layout.body_size,
+                    (layout.width // 2, y + layout.body_size // 2),
+                    ACCENT,
+                    max_width=layout.width - 2 * m,
+                ).bottom
+                + m // 2
+            )
+        if self.score is not None:
+            room = (menu_top - y) // 2 if self.lines else menu_top - y
+            area = pygame.Rect(0, y, layout.width, max(layout.body_size * 2, room))
+            y += draw_results_picture(
+                surface, layout, area, self.score, self.previous_best, self.best
+            )
+        size = layout.small_size
+        step = layout.font(size).get_linesize()
+        for line in self.lines:
+            if y + step > menu_top:
+                break  # the picture says it; the details are in My progress
             y = layout.text(
                 surface,
-                "New personal best!",
-                layout.body_size,
-                (layout.width // 2, y + layout.body_size // 2),
-                ACCENT,
+                line,
+                size,
+                (layout.width // 2, y + step // 2),
+                TEXT,
+                max_width=layout.width - 2 * m,
             ).bottom
-        for line in self.lines:
-            y = layout.text(
-                surface, line, layout.body_size, (layout.width // 2, y + layout.body_size // 2 + 4)
-            ).bottom
-        draw_lean_menu(surface, layout, self.options, self.menu, y + layout.margin, self.buttons)
+        draw_lean_menu(surface, layout, self.options, self.menu, max(y + m, menu_top), self.buttons)
         if self.warning:
             draw_notice(surface, layout, "NOT SAVED. " + self.warning)

@@ -39,7 +39,7 @@ from wobble_trainer.app.layout import (
 )
 from wobble_trainer.app.scene import AppContext, Scene, Tick
 from wobble_trainer.app.scenes.menus import lean_menu_command, lean_menu_step
-from wobble_trainer.app.widgets import draw_choice
+from wobble_trainer.app.widgets import draw_choice, lean_hint
 from wobble_trainer.storage import StorageError
 from wobble_trainer.storage.profiles import (
     INJURED_SIDES,
@@ -163,12 +163,7 @@ def draw_lean_hint(
     surface: pygame.Surface, layout: Layout, menu: LeanMenu, y: int, what: str = "choose"
 ) -> None:
     """How to work a vertical lean menu, or why it does not listen yet."""
-    if menu.holding is Command.BACK:
-        text, color = "Going back…", RED
-    elif not menu.armed:
-        text, color = "Hold the board level to choose", MUTED
-    else:
-        text, color = f"Lean right/left: next/previous. Lean forward and hold: {what}", TEXT
+    text, color = lean_hint(menu, what)
     size = fit_size(layout, text, layout.small_size, layout.width - 2 * layout.margin)
     layout.text(surface, text, size, (layout.width // 2, y), color)
 

@@ -31,7 +31,7 @@ from wobble_trainer.app.scenes.profiles import (
     fit_size,
 )
 from wobble_trainer.app.session_log import SessionLog
-from wobble_trainer.app.widgets import draw_pause_veil, draw_progress_ring
+from wobble_trainer.app.widgets import draw_pause_veil, draw_progress_ring, lean_hint
 from wobble_trainer.feedback.cues import Cue
 from wobble_trainer.programme import (
     CIRCLES_KIND,
@@ -282,13 +282,13 @@ class TodayPlanScene(Scene):
             fit_size(layout, text, layout.body_size, layout.width - 2 * layout.margin),
             (layout.width // 2, center[1] + radius + layout.body_size // 2 + 4),
         )
-        hint = "Lean forward to start now, lean back to stop"
+        hint, colour = lean_hint(None, "start now", back="stop")
         layout.text(
             surface,
             hint,
             fit_size(layout, hint, layout.small_size, layout.width - 2 * layout.margin),
             (layout.width // 2, layout.height - layout.small_size),
-            MUTED,
+            colour,
         )
 
 
@@ -538,6 +538,7 @@ class HomeProgrammeScene(Scene):
         font = layout.font(size)
         y = area.top
         for line in self._wrap(layout, text, size, area.width):
-            surface.blit(font.render(line, True, color), (area.left, y))
+            image = font.render(line, True, color)
+            layout.blit(surface, line, image, image.get_rect(topleft=(area.left, y)), size, color)
             y += font.get_linesize()
         return y - area.top
