@@ -22,6 +22,7 @@ import numpy as np
 
 from wobble_trainer.app.controls import Command
 from wobble_trainer.app.layout import Layout
+from wobble_trainer.app.person_badge import draw_person_badge
 from wobble_trainer.app.presence import PresenceDetector
 from wobble_trainer.app.scene import LOGIC_DT, AppContext, Tick
 from wobble_trainer.app.widgets import draw_pause_veil
@@ -248,6 +249,7 @@ class TrainerApp:
         scene = self.app.scene
         if scene is not None:
             scene.render(self.screen, self.layout)
+            draw_person_badge(self.screen, self.layout, self.app)
         if self.angles is None:
             draw_pause_veil(
                 self.screen,

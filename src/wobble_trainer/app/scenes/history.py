@@ -23,6 +23,7 @@ from typing import Any
 import pygame
 
 from wobble_trainer.app.controls import Command, LeanMenu
+from wobble_trainer.app.kiosk import can_see_profile
 from wobble_trainer.app.layout import (
     ACCENT,
     BACKGROUND,
@@ -334,6 +335,9 @@ class HistoryScene(Scene):
             self.message = "No database: nothing has been saved."
         elif self.profile is None or self.profile.is_guest:
             self.message = "Guest sessions have no history. Choose a profile to see progress."
+        elif not can_see_profile(self.app, self.profile):
+            # In a clinic's kiosk only the patient's own progress (or the clinician's view).
+            self.message = "Only your own progress can be shown here."
         else:
             try:
                 self.summary = overview(self.app.db, self.profile, self.today)

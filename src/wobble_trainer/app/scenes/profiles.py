@@ -27,6 +27,7 @@ from datetime import date
 import pygame
 
 from wobble_trainer.app.controls import Command, LeanMenu
+from wobble_trainer.app.kiosk import can_see_profile
 from wobble_trainer.app.layout import (
     ACCENT,
     BACKGROUND,
@@ -399,7 +400,8 @@ class ProfileSelectScene(Scene):
         db = self.app.db
         if db is not None:
             try:
-                self.profiles = db.profiles.all()
+                # In a clinic's kiosk a patient sees only themselves (the clinician: all).
+                self.profiles = [p for p in db.profiles.all() if can_see_profile(self.app, p)]
                 guest = db.profiles.guest()
                 self.guest_waiting = sum(
                     1 for s in db.history.sessions(guest.id, include_unkept=True) if not s.kept
@@ -527,6 +529,8 @@ def _cycle(values: tuple, current, step: int):
 class ProfileEditScene(TouchScene):
     """Create or edit a profile (clinician; touch and keys)."""
 
+    clinician_only = True
+
     def __init__(
         self,
         app: AppContext,
@@ -559,6 +563,9 @@ class ProfileEditScene(TouchScene):
                 if self.current_programme is not None:
                     self.form.programme = self.current_programme.programme_id
         self.title = "New profile" if profile is None else f"Edit {profile.name}"
+        if profile is not None and profile.patient_code:
+            # The code the clinician gives the patient (typed at "Who is training?").
+            self.title += f"  -  patient code {profile.patient_code}"
 
     # -- actions ----------------------------------------------------------------------------
     def edit_name(self) -> None:
@@ -763,6 +770,7 @@ class GuestSessionsScene(TouchScene):
     """The guest's sessions not kept yet: keep each (for the guest or a profile) or discard."""
 
     title = "Guest sessions"
+    clinician_only = True
 
     def __init__(self, app: AppContext) -> None:
         super().__init__(app)

@@ -20,6 +20,7 @@ from typing import Any
 import pygame
 
 from wobble_trainer.app.controls import Command, LeanMenu
+from wobble_trainer.app.kiosk import can_see_profile
 from wobble_trainer.app.layout import ACCENT, BACKGROUND, GREEN, MUTED, TEXT, Layout
 from wobble_trainer.app.scene import Activity, AppContext, Scene, Tick
 from wobble_trainer.app.scenes.menus import lean_menu_command, lean_menu_step
@@ -123,6 +124,8 @@ class TodayPlanScene(Scene):
             self.message = "No database: the programme cannot be followed here."
         elif profile is None or profile.is_guest:
             self.message = "Choose your profile to see your programme."
+        elif not can_see_profile(self.app, profile):
+            self.message = "Only your own programme can be shown here."
         else:
             try:
                 self.plan = today_plan(self.app.db, profile.id, self.day)
