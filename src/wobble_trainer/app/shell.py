@@ -180,6 +180,9 @@ class TrainerApp:
                 self.screen = pygame.display.set_mode(event.size, pygame.RESIZABLE)
                 self.layout = Layout(*self.screen.get_size())
             elif event.type == pygame.KEYDOWN:
+                handler = getattr(scene, "handle_key", None)
+                if self.kiosk is None and handler is not None and handler(event):
+                    continue  # typed into the screen (the kiosk has offered it already)
                 if event.key == pygame.K_q and event.mod & pygame.KMOD_CTRL:
                     self.app.quit_requested = True
                 elif event.key == pygame.K_p and self.feed.simulated:

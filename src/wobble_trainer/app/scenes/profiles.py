@@ -299,10 +299,26 @@ class TextEntryScene(TouchScene):
 
     def type(self, char: str) -> None:
         if len(self.text) < self.max_length:
+            # As the keys show it: no automatic switch to small letters, which turned an ID
+            # such as "PT" into "Pt" (abc/ABC switches by hand).
             self.text += char if self.upper else char.lower()
-            # Capital first letters, then small ones, as a name is written.
-            if self.upper and char.isalpha() and len(self.text) == 1:
-                self.upper = False
+
+    def handle_key(self, event) -> bool:
+        """A physical keyboard types too (the kiosk hands key events here first): printable
+        characters as typed (their case kept), Backspace deletes, Enter is OK, Esc cancels."""
+        if event.key == pygame.K_BACKSPACE:
+            self.backspace()
+        elif event.key in (pygame.K_RETURN, pygame.K_KP_ENTER):
+            self.done()
+        elif event.key == pygame.K_ESCAPE:
+            self.app.pop()
+        else:
+            char = getattr(event, "unicode", "") or ""
+            if len(char) != 1 or not char.isprintable():
+                return False
+            if len(self.text) < self.max_length:
+                self.text += char
+        return True
 
     def backspace(self) -> None:
         self.text = self.text[:-1]
