@@ -16,6 +16,7 @@ import pygame
 from wobble_trainer.analysis import trial_metrics
 from wobble_trainer.app.controls import Command
 from wobble_trainer.app.layout import ACCENT, BACKGROUND, Layout
+from wobble_trainer.app.records import personal_key
 from wobble_trainer.app.scene import AppContext, Scene, Tick
 from wobble_trainer.app.session_log import SessionLog
 from wobble_trainer.app.widgets import draw_pause_veil
@@ -83,6 +84,8 @@ class TimedActivity(Scene):
 
         heading, lines, key, score = self.results()
         self._store(score)
+        key = None if key is None else personal_key(self.app.profile, key)
+
         best = False
         if self.app.records is not None and key is not None and score is not None:
             best = self.app.records.submit(key, score)
