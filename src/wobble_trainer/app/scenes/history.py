@@ -244,6 +244,21 @@ def draw_bar_chart(
         layout.text(surface, label, size, (bar.centerx, plot.bottom + small // 2 + 2), MUTED)
 
 
+def value_axis(values: Sequence[float], higher_is_better: bool) -> tuple[float, float]:
+    """The chart's value range: the values with a margin, never below zero for a measure that
+    cannot be negative (an OSI, a time, a score: an axis running to -0.3° shows what cannot
+    happen); scores and times start at zero so growth looks like what it is."""
+    lo, hi = min(values), max(values)
+    non_negative = lo >= 0
+    if higher_is_better and non_negative:
+        lo = 0.0
+    pad = (hi - lo) * 0.1 or max(abs(hi) * 0.1, 1.0)
+    lo, hi = lo - (0 if lo == 0 else pad), hi + pad
+    if non_negative:
+        lo = max(0.0, lo)
+    return lo, hi
+
+
 def draw_line_chart(
     surface: pygame.Surface, layout: Layout, rect: pygame.Rect, page: ChartPage, today: date
 ) -> None:
@@ -269,11 +284,7 @@ def draw_line_chart(
         return round(plot.left + plot.width * days / span)
 
     values = [v for _, v in page.points]
-    lo, hi = min(values), max(values)
-    if page.spec.higher_is_better and lo >= 0:
-        lo = 0.0  # scores and times from zero, so growth looks like what it is
-    pad = (hi - lo) * 0.1 or max(abs(hi) * 0.1, 1.0)
-    lo, hi = lo - (0 if lo == 0 else pad), hi + pad
+    lo, hi = value_axis(values, page.spec.higher_is_better)
 
     def y_of(value: float) -> int:
         return round(plot.bottom - plot.height * (value - lo) / (hi - lo))
