@@ -463,6 +463,21 @@ def test_the_first_start_pad_says_it_sets_the_clinics_pin(app_context, tmp_path)
     assert "clinic's clinician PIN" in pad.hint and "wobble pin set" in pad.hint
 
 
+def test_progress_and_plan_show_only_the_patients_own(app_with_db, tmp_path):
+    from wobble_trainer.app.scenes.history import HistoryScene
+
+    app = app_with_db
+    ann, zed = _patients_with_data(app.db)
+    kiosk = make_kiosk(app, tmp_path)
+    app.profile = ann
+    assert HistoryScene(app).summary is not None  # her own progress
+    other = HistoryScene(app, profile=zed)
+    assert other.summary is None and other.pages == []
+    assert other.message == "Only your own progress can be shown here."
+    kiosk.clinician_unlocked = True  # the clinician may look at anybody's
+    assert HistoryScene(app, profile=zed).summary is not None
+
+
 class TextSeen:
     """Every string drawn through the layout's fonts (what a screen shows)."""
 
