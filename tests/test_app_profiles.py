@@ -188,6 +188,7 @@ def test_edit_updates_the_current_profile_and_assigns_the_programme(app):
     app.profile = p017
     form = ProfileEditScene(app, p017)
     app.push(form)
+    assert f"patient code {p017.patient_code}" in form.title  # what the clinician hands out
     assert form.form.programme is None
     form.form.injured_side = "both"
     render(form)

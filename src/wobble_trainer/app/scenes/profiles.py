@@ -715,7 +715,8 @@ class ProfileEditScene(TouchScene):
         self.begin_render(surface)
         m = layout.margin
         head = layout.body_size
-        layout.text(surface, self.title, head, (layout.width // 2, m + head // 2), ACCENT)
+        title_size = fit_size(layout, self.title, head, layout.width - 2 * m)
+        layout.text(surface, self.title, title_size, (layout.width // 2, m + head // 2), ACCENT)
         rows = self._rows()
         action_h = max(layout.small_size * 2, layout.body_size * 5 // 4)
         error_h = layout.small_size + m if self.error else 0
