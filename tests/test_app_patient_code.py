@@ -103,3 +103,28 @@ def test_guest_and_the_clinician_picking_the_patient_behind_the_pin(app_with_db,
     app.profile = ann
     own = ProfileSelectScene(app)
     assert [p.name for p in own.profiles] == ["Ann"]
+
+
+def test_a_patient_chosen_by_the_clinician_meanwhile_needs_no_code(app_with_db, tmp_path):
+    from wobble_trainer.app.scenes.clinician import ClinicianMenuScene
+
+    app = app_with_db
+    ann = app.db.profiles.create("Ann", 1960, 1.65, "right")
+    zed = app.db.profiles.create("Zed", 1950, 1.80, "left")
+    kiosk = kiosk_for(app, tmp_path, ManualClock(100.0))
+    scene = PatientCodeScene(app, clinician_gate=kiosk.gate)
+    app.push(scene)
+    kiosk.open_clinician_menu()  # the padlock, over "Who is training?"
+    type_code(app.scene, PIN)  # the PIN pad takes digits the same way
+    assert isinstance(app.scene, ClinicianMenuScene)
+    app.profile = ann  # chosen in the menu's Profiles screen
+    app.scene.close()  # Lock
+    assert app.profile == ann and isinstance(app.scene, StartScene)
+    # Switching person: cancelling the PIN pad keeps the code screen for the next person.
+    switch = PatientCodeScene(app, clinician_gate=kiosk.gate, allow_back=True)
+    app.push(switch)
+    switch.clinician()
+    app.scene.cancel()
+    assert app.scene is switch and app.profile == ann
+    type_code(switch, zed.patient_code)
+    assert app.profile == zed and isinstance(app.scene, StartScene)
