@@ -49,14 +49,14 @@ class PatientCodeScene(Scene):
         self.message = PROMPT
         self.message_color = TEXT
         self.done = False
-        self._shown_for = app.profile
+        self._opened_with = app.profile
         """Who was training when the screen opened (a switch: the person before)."""
 
     def resume(self) -> None:
         """Back on top: if the clinician chose the patient meanwhile (clinician menu, Profiles),
         that person trains and no code is needed."""
         profile = self.app.profile
-        if profile is not None and profile != self._shown_for:
+        if profile is not None and profile != self._opened_with:
             self._leave()
 
     # -- input ----------------------------------------------------------------------------------
