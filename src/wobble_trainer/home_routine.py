@@ -10,7 +10,11 @@ step-ups), balance (the board work of the programme), and mobility (ankle circle
 knee-to-wall dorsiflexion stretch when the ankle is stiff). Routine: bands 2-3 times a week,
 calf raises and balance daily, mobility when stiff; start easy, progress gradually; most people
 improve within 4-6 weeks. The week-by-week amounts below (reps, seconds) are this project's
-gradual progression over those weeks, not a published dose.
+gradual progression over those weeks, not a published dose; they sit within what public patient
+handouts give: Alberta Health Services, "Ankle Sprain: Rehab Exercises" (MyHealth.Alberta.ca:
+ankle alphabet with each foot, stretches held 15-30 s), Aurora BayCare "Ankle Home Exercise
+Program" (ankle circles and alphabet, band in four directions, calf stretch against a wall held
+20-30 s), and heel raises "about 10 at first" then more.
 
 :func:`routine_for` gives the steps of one programme day; the app shows each as a guided step
 (an animation of the movement, a timer or a rep count) and logs it in ``db.plan_steps`` when done.
