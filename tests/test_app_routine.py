@@ -87,3 +87,26 @@ def test_every_movement_is_animated(movement):
         frames.append(pygame.surfarray.array3d(surface))
     assert frames[0].any()  # something is drawn
     assert any(not np.array_equal(frames[0], f) for f in frames[1:])  # and it moves
+
+
+def test_a_per_side_step_counts_each_side_from_zero(person):
+    app = person
+    circles = step("seated-circles")  # 10 each side
+    scene = GuidedStepScene(app, circles, day=DAY)
+    app.push(scene)
+    drive(app, circles.rep_s * 12 + 0.1, lambda t: None)
+    assert scene.reps_done == 12 and scene.side == "right"
+    shown = []
+
+    import pygame
+
+    from wobble_trainer.app.layout import Layout
+
+    class Seen(Layout):
+        def text(self, surface, text, *args, **kwargs):
+            shown.append(text)
+            return super().text(surface, text, *args, **kwargs)
+
+    pygame.init()
+    scene.render(pygame.Surface((800, 480)), Seen(800, 480))
+    assert "2 / 10" in shown and "right side" in shown

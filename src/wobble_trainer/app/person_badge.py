@@ -26,7 +26,7 @@ def person_label(profile: Any) -> str:
 
 def badge_rect(layout: Layout, label: str) -> pygame.Rect:
     """Where the badge goes: top left, at most a quarter of the width."""
-    size = max(14, layout.small_size * 3 // 4)
+    size = layout.small_size
     width = min(layout.font(size).size(label)[0] + 2 * size, layout.width // 4)
     return pygame.Rect(4, 4, width, size * 3 // 2)
 
@@ -39,7 +39,7 @@ def draw_person_badge(surface: pygame.Surface, layout: Layout, app: Any) -> pyga
         return None
     label = person_label(app.profile)
     rect = badge_rect(layout, label)
-    size = max(14, layout.small_size * 3 // 4)
+    size = layout.small_size
     font = layout.font(size)
     while len(label) > 1 and font.size(label)[0] > rect.width - size:
         label = label[:-2] + "…"

@@ -153,12 +153,19 @@ class GuidedStepScene(Scene):
         self.buttons = []
         surface.fill(BACKGROUND)
         m = layout.margin
-        y = layout.title(surface, self.step.title)
+        # The title fitted between the corners (the person's badge, the kiosk's padlock).
+        title_w = layout.width - 2 * (layout.width // 4 + m)
+        size = fit_size(layout, self.step.title, layout.title_size, title_w)
+        title = layout.text(surface, self.step.title, size,
+                            (layout.width // 2, m + layout.title_size // 2))  # fmt: skip
+        y = title.bottom + m
         text_h = layout.body_size * 2 + m
         area = pygame.Rect(2 * m, y, layout.width - 4 * m, text_h)
         layout.wrapped(surface, self.step.instructions, layout.small_size, area)
         y += text_h
-        bottom = layout.height - layout.body_size * 2 - m
+        bh = layout.body_size * 3 // 2
+        hint_h = layout.small_size * 3 // 2
+        bottom = layout.height - bh - hint_h - 2 * m
         half = (layout.width - 3 * m) // 2
         picture = pygame.Rect(m, y, half, bottom - y)
         if layout.portrait:
@@ -171,7 +178,7 @@ class GuidedStepScene(Scene):
                 m, picture.bottom + m, layout.width - 2 * m, bottom - picture.bottom - m
             )
         self._draw_counter(surface, layout, counter)
-        bw, bh = max(layout.width // 4, layout.body_size * 4), layout.body_size * 3 // 2
+        bw = max(layout.width // 4, layout.body_size * 4)
         done_rect = pygame.Rect(layout.width - bw - m, layout.height - bh - m, bw, bh)
         back_rect = pygame.Rect(m, layout.height - bh - m, bw, bh)
         if not self.finished:
@@ -179,9 +186,9 @@ class GuidedStepScene(Scene):
             self.buttons.append((done_rect, self.done))
             draw_button(surface, layout, back_rect, "Back")
             self.buttons.append((back_rect, self.leave))
-            hint = "Button or lean forward: done"
+            hint = "Press the button or lean forward and hold: done"
             layout.text(surface, hint, fit_size(layout, hint, layout.small_size,
-                        layout.width - 2 * bw - 4 * m), (layout.width // 2, done_rect.centery),
+                        layout.width - 2 * m), (layout.width // 2, done_rect.top - hint_h // 2),
                         MUTED)  # fmt: skip
         if self.paused:
             draw_pause_veil(surface, layout, "Paused", "Lean forward or press the button: done")
@@ -189,6 +196,7 @@ class GuidedStepScene(Scene):
     def _draw_counter(self, surface: pygame.Surface, layout: Layout, area: pygame.Rect) -> None:
         radius = max(24, min(area.width, area.height) // 2 - layout.margin)
         center = area.center
+        pygame.draw.circle(surface, PANEL, center, radius, max(3, radius // 6))
         draw_progress_ring(surface, center, radius, self.fraction, GREEN)
         step = self.step
         if self.finished:
@@ -196,9 +204,15 @@ class GuidedStepScene(Scene):
         elif step.measure is Measure.TIMER and self.t < GET_READY_S:
             big, color = f"Get ready {math.ceil(GET_READY_S - self.t)}", ACCENT
         elif step.measure is Measure.TIMER:
-            big, color = f"{max(0.0, step.total - self.elapsed):.0f} s", TEXT
+            # Per side: the side's own seconds left (the first half is the left side's).
+            end = step.amount if step.per_side and self.elapsed < step.amount else step.total
+            big, color = f"{max(0.0, end - self.elapsed):.0f} s", TEXT
         else:
-            big, color = f"{self.reps_done} / {step.total:g}", TEXT
+            done = self.reps_done
+            if step.per_side and done >= step.amount and done < step.total:
+                done -= int(step.amount)  # the second side counts from 0 again
+            big = f"{min(done, int(step.amount) if step.per_side else done)} / {step.amount:g}"
+            color = TEXT
         size = fit_size(layout, big, layout.title_size, radius * 2 - layout.margin)
         layout.text(surface, big, size, center, color)
         under = self.error or (f"{self.side} side" if self.side else "")
@@ -212,12 +226,19 @@ def _line(surface: pygame.Surface, a: Point, b: Point, width: int, color=TEXT) -
     pygame.draw.line(surface, color, (round(a[0]), round(a[1])), (round(b[0]), round(b[1])), width)
 
 
-def _figure(surface, rect, *, lift_left=0.0, lift_right=0.0, rise=0.0, lean=0.0, x=0.5) -> None:
-    """A side-view stick figure: ``lift_*`` knee lift (0-1), ``rise`` on the toes (0-1),
-    ``lean`` forward (0-1), ``x`` across the picture (0-1)."""
-    h = rect.height
-    w = max(3, h // 40)
-    foot_y = rect.bottom - h * 0.05 - rise * h * 0.06
+def _floor_y(rect: pygame.Rect) -> float:
+    return rect.bottom - rect.height * 0.05
+
+
+def _figure(
+    surface, rect, *, lift_left=0.0, lift_right=0.0, rise=0.0, lean=0.0, x=0.5, floor=True
+) -> None:
+    """A side-view stick figure standing on the floor of ``rect``: ``lift_*`` knee lift (0-1),
+    ``rise`` on the toes (0-1), ``lean`` forward (0-1), ``x`` across the picture (0-1);
+    ``floor``: draw the floor line too."""
+    h = rect.height * 0.85
+    w = max(3, round(h / 40))
+    foot_y = _floor_y(rect) - rise * h * 0.06
     hip = (rect.left + rect.width * x + lean * h * 0.08, foot_y - h * 0.45)
     shoulder = (hip[0] + lean * h * 0.15, hip[1] - h * 0.3)
     head = (shoulder[0] + lean * h * 0.04, shoulder[1] - h * 0.1)
@@ -230,8 +251,8 @@ def _figure(surface, rect, *, lift_left=0.0, lift_right=0.0, rise=0.0, lean=0.0,
         _line(surface, hip, knee, w, shade)
         _line(surface, knee, ankle, w, shade)
         _line(surface, ankle, (ankle[0] + h * 0.08, ankle[1] + rise * h * 0.03), w, shade)
-    _line(surface, (rect.left, rect.bottom - h * 0.05), (rect.right, rect.bottom - h * 0.05), 2,
-          MUTED)  # fmt: skip
+    if floor:
+        _line(surface, (rect.left, _floor_y(rect)), (rect.right, _floor_y(rect)), 2, MUTED)
 
 
 def _foot(surface, rect, angle: float, toe_offset: Point = (0.0, 0.0)) -> Point:
@@ -263,12 +284,14 @@ def draw_movement(surface: pygame.Surface, rect: pygame.Rect, movement: Movement
                 lift_right=max(0.0, -swing) * 0.4, rise=0.8 if t % 12.0 >= 6.0 else 0.0,
                 x=x)  # fmt: skip
     elif movement is Movement.STEP_UP:
+        floor = _floor_y(rect)
+        _line(surface, (rect.left, floor), (rect.right, floor), 2, MUTED)
         box = pygame.Rect(0, 0, rect.width // 3, rect.height // 6)
-        box.bottomleft = (rect.centerx, rect.bottom - rect.height // 20)
+        box.bottomleft = (rect.centerx, round(floor))
         pygame.draw.rect(surface, MUTED, box, 2)
         up = 0.5 - 0.5 * math.cos(2 * math.pi * ((t % 3.0) / 3.0))
         _figure(surface, rect.move(round(up * rect.width * 0.15), round(-up * box.height)),
-                lift_right=1.0 - up)  # fmt: skip
+                lift_right=1.0 - up, floor=False)  # fmt: skip
     elif movement is Movement.WALL_STRETCH:
         pygame.draw.line(
             surface, MUTED, (rect.right - 6, rect.top), (rect.right - 6, rect.bottom), 4
