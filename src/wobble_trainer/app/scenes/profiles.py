@@ -282,6 +282,9 @@ KEY_ROWS = ("1234567890", "QWERTYUIOP", "ASDFGHJKL-", "ZXCVBNM_.'")
 class TextEntryScene(TouchScene):
     """An on-screen keyboard for a short text (a name or a pseudonymous ID)."""
 
+    person_badge = False
+    """Its text box fills the top edge (and it is the clinician's tool, not a patient screen)."""
+
     def __init__(
         self,
         app: AppContext,
