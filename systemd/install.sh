@@ -8,7 +8,8 @@
 #
 # Steps: apt packages; groups and the service user; a venv with --system-site-packages under
 # /opt/wobble-trainer (gpiozero and lgpio come from apt); pip install of this checkout; I2C on
-# (raspi-config, else config.txt); the unit installed and enabled; getty moved off tty1.
+# (raspi-config, else config.txt); the unit installed and enabled; getty moved off tty1; the
+# clinic's clinician PIN (offered when run at a terminal, else the command to set it is printed).
 #
 # WOBBLE_INSTALL_ROOT (tests only): prefix for every file path the script reads or writes.
 # Commands (apt-get, useradd, systemctl, ...) still run on this machine, so the test suite puts
@@ -295,6 +296,28 @@ if systemctl is-enabled --quiet getty@tty1.service 2>/dev/null; then
         systemctl disable getty@tty1.service
 else
     ok "getty@tty1 disabled"
+fi
+# The clinic's clinician PIN. Without one, the kiosk's first start asks for it on the touch
+# screen, where whoever touches first would set it: set it here, before handing over.
+pin_file=$(p "$STATE_DIR")/clinician-pin
+pin_command="sudo install -d -o $SERVICE_USER -g $SERVICE_USER -m 0700 $STATE_DIR && \
+sudo -u $SERVICE_USER WOBBLE_STATE_DIR=$STATE_DIR $PREFIX/venv/bin/wobble pin set"
+if [[ -f $pin_file ]]; then
+    ok "clinician PIN set"
+elif ((DRY_RUN)) || [[ ! -t 0 ]]; then
+    note "no clinician PIN yet: set it before the trainer is handed over (else the first"
+    note "person to touch the screen sets it): $pin_command"
+else
+    read -r -p "Set the clinic's clinician PIN now (4-8 digits, typed twice)? [Y/n] " answer
+    if [[ ${answer,,} == n* ]]; then
+        note "no clinician PIN yet: set it before the trainer is handed over: $pin_command"
+    else
+        act "create $STATE_DIR (0700, $SERVICE_USER)" \
+            install -d -o "$SERVICE_USER" -g "$SERVICE_USER" -m 0700 "$(p "$STATE_DIR")"
+        act "set the clinic's clinician PIN (wobble pin set)" \
+            runuser -u "$SERVICE_USER" -- env WOBBLE_STATE_DIR="$(p "$STATE_DIR")" \
+            "$venv/bin/wobble" pin set
+    fi
 fi
 if ((START)) && systemd_running; then
     if systemctl is-active --quiet "$UNIT"; then

@@ -117,6 +117,18 @@ def test_the_history_screen_shows_within_variation_in_plain_text(app_context, db
     assert any("MDC95 9 (Williams & Bentman 2014)" in t for t, _ in drawn)
 
 
+def test_the_value_axis_of_a_measure_that_cannot_be_negative_stays_at_or_above_zero():
+    from wobble_trainer.app.scenes.history import value_axis
+
+    lo, hi = value_axis([0.4, 0.3, 0.35], higher_is_better=False)  # an OSI, lower is better
+    assert lo >= 0.0 and hi > 0.4
+    assert value_axis([0.5], higher_is_better=False)[0] == 0.0  # one session: padded, not < 0
+    assert value_axis([12.0, 20.0], higher_is_better=True)[0] == 0.0  # times from zero
+    lo, hi = value_axis([2.5, 2.6, 2.4], higher_is_better=False)
+    assert 0.0 < lo < 2.4 < 2.6 < hi  # zoomed on the values when they are far from zero
+    assert value_axis([-3.0, 2.0], higher_is_better=True)[0] < -3.0  # signed values keep theirs
+
+
 def test_chart_pages_from_seeded_sessions(db, trainee):
     pages = history_pages(db, trainee.id)
     assert [(p.kind, p.spec.keys) for p in pages] == [

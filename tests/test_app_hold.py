@@ -103,3 +103,27 @@ def test_the_setup_names_the_level_virtual_and_says_what_it_changes(app_context)
     assert any(o.startswith("Virtual stability level: 8") for o in scene.options)
     assert scene.message == virtual_level.NOTE
     assert_renders(scene)
+
+
+def test_personal_bests_are_each_persons_own(app_context):
+    import types
+
+    from wobble_trainer.app.records import personal_key
+
+    key = HoldSettings(duration_s=10).key()
+    ann = types.SimpleNamespace(id=1, is_guest=False)
+    zed = types.SimpleNamespace(id=2, is_guest=False)
+    app_context.profile = zed
+    start_hold(app_context, duration_s=10)
+    drive(app_context, COUNTDOWN_S + 10.5, lambda t: (0.5, -0.3))  # Zed: the full 10 s
+    assert app_context.scene.best
+    app_context.profile = ann
+    start_hold(app_context, duration_s=10)
+    drive(app_context, COUNTDOWN_S + 3, lambda t: (0.5, -0.3))
+    drive(app_context, 7.5, lambda t: (9.0, 0.0))  # Ann: out of the zone for the rest
+    assert isinstance(app_context.scene, ResultsScene)
+    assert app_context.scene.best  # her own first best, not measured against Zed's
+    assert app_context.records.get(personal_key(zed, key)) == pytest.approx(10.0)
+    assert app_context.records.get(personal_key(ann, key)) < 10.0
+    assert app_context.records.get(key) is None  # nobody's shared best
+    assert personal_key(None, key) == key

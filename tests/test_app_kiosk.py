@@ -429,3 +429,211 @@ def test_power_control_runs_systemctl_through_the_injected_runner():
     power = PowerControl(run=runner)
     assert power.reboot() == (False, "systemctl reboot failed: Access denied")
     assert seen == [["systemctl", "reboot"]]
+
+
+# -- clinician-only screens and the walk of everything a patient can reach -------------------------
+class ClinicianThing(Scene):
+    title = "Clinician thing"
+    clinician_only = True
+
+
+def test_a_clinician_only_screen_is_shown_only_after_the_pin_and_locks_when_closed(
+    app_context, tmp_path
+):
+    kiosk = make_kiosk(app_context, tmp_path)
+    app_context.scene.leave()  # past the attract screen
+    thing = ClinicianThing(app_context)
+    app_context.push(thing)  # e.g. "Clinical tests" chosen from the patient's menu
+    assert thing not in app_context.stack and isinstance(app_context.scene, PinPadScene)
+    app_context.scene.cancel()
+    assert thing not in app_context.stack and not kiosk.clinician_unlocked
+    app_context.push(thing)
+    for d in PIN:
+        app_context.scene.press(d)
+    app_context.scene.press("OK")
+    assert app_context.scene is thing and kiosk.clinician_unlocked
+    kiosk.guard()
+    assert kiosk.clinician_unlocked  # still on the clinician's screen
+    app_context.pop()
+    kiosk.guard()  # back on the patient's screens: locked again
+    assert not kiosk.clinician_unlocked
+
+
+def test_outside_kiosk_mode_clinician_screens_open_at_once(app_context):
+    app_context.push(StartScene(app_context))
+    thing = ClinicianThing(app_context)
+    app_context.push(thing)
+    assert app_context.scene is thing
+
+
+def test_the_first_start_pad_says_it_sets_the_clinics_pin(app_context, tmp_path):
+    make_kiosk(app_context, tmp_path, pin=None)
+    pad = app_context.scene
+    assert isinstance(pad, PinPadScene) and pad.mode == "set" and not pad.cancellable
+    assert "clinic's clinician PIN" in pad.title
+    assert "clinic's clinician PIN" in pad.hint and "wobble pin set" in pad.hint
+
+
+def test_progress_and_plan_show_only_the_patients_own(app_with_db, tmp_path):
+    from wobble_trainer.app.scenes.history import HistoryScene
+
+    app = app_with_db
+    ann, zed = _patients_with_data(app.db)
+    kiosk = make_kiosk(app, tmp_path)
+    app.profile = ann
+    assert HistoryScene(app).summary is not None  # her own progress
+    other = HistoryScene(app, profile=zed)
+    assert other.summary is None and other.pages == []
+    assert other.message == "Only your own progress can be shown here."
+    kiosk.clinician_unlocked = True  # the clinician may look at anybody's
+    assert HistoryScene(app, profile=zed).summary is not None
+
+
+class TextSeen:
+    """Every string drawn through the layout's fonts (what a screen shows)."""
+
+    def __init__(self, monkeypatch):
+        from wobble_trainer.app.layout import Layout
+
+        self.texts: list[str] = []
+        original = Layout.font
+        seen = self.texts
+
+        class Font:
+            def __init__(self, font):
+                self._font = font
+
+            def render(self, text, *args, **kwargs):
+                seen.append(str(text))
+                return self._font.render(text, *args, **kwargs)
+
+            def __getattr__(self, name):
+                return getattr(self._font, name)
+
+        monkeypatch.setattr(Layout, "font", lambda layout, size: Font(original(layout, size)))
+
+
+def _patients_with_data(db):
+    from datetime import date
+
+    ann = db.profiles.create("Ann Own", 1960, 1.65, "right")
+    zed = db.profiles.create("Zed Other", 1950, 1.80, "left")
+    for who in (ann, zed):
+        db.programmes.assign(who.id, "ankle-sprain-prevention", date(2020, 1, 1))
+        s = db.sessions.start(who.id, "hold", settings={"duration_s": 30})
+        db.sessions.finish(s.id, metrics={"score": 4321 if who is zed else 55})
+    db.plan_steps.complete(zed.id, date.today(), "warm-up-march", duration_s=60)
+    return ann, zed
+
+
+def _zed_data(db, zed):
+    from datetime import date, timedelta
+
+    return (
+        [(s.id, s.kind, s.metrics) for s in db.history.sessions(zed.id, include_unkept=True)],
+        db.programmes.history(zed.id),
+        db.plan_steps.between(zed.id, date.today() - timedelta(days=400), date.today()),
+        db.profiles.get(zed.id),
+    )
+
+
+def test_nothing_reachable_without_the_pin_shows_or_writes_another_patients_data(
+    app_with_db, tmp_path, monkeypatch
+):
+    """A seeded random walk through every scene a patient reaches in kiosk mode without the
+    PIN (leans, keys, the button, taps on every button drawn, codes typed, logouts): no screen
+    shows the other patient's name, code or score, nothing of theirs is written, and no
+    clinician-only screen is ever shown."""
+    import random
+
+    from conftest import drive
+
+    from wobble_trainer.app.controls import Command
+    from wobble_trainer.app.layout import Layout
+    from wobble_trainer.app.person_badge import draw_person_badge
+    from wobble_trainer.app.scenes.patient_code import PatientCodeScene
+    from wobble_trainer.tilt.calibration import Calibration, DeviceIdentity
+
+    app = app_with_db
+    db = app.db
+    app.calibration = Calibration(
+        device=DeviceIdentity("MPU-6050", "1", 0x68), created="2025-04-30T08:00:00+00:00"
+    )
+    ann, zed = _patients_with_data(db)
+    before = _zed_data(db, zed)
+    real = ("wobble_trainer.app.scenes.patient_code", "PatientCodeScene")
+    monkeypatch.setattr(kiosk_module, "PROFILE_SELECT", real)
+    kiosk = make_kiosk(app, tmp_path)
+    seen = TextSeen(monkeypatch)
+    pygame.init()
+    rng = random.Random(14)
+    surface = pygame.Surface((800, 480))
+    layout = Layout(800, 480)
+    forbidden = [zed.name, zed.patient_code, "4321"]
+    visited: set[str] = set()
+    leans = [(0.0, 0.0), (12.0, 0.0), (-12.0, 0.0), (0.0, 12.0), (0.0, -12.0)]
+
+    def look() -> None:
+        kiosk.guard()
+        scene = app.scene
+        assert not kiosk.clinician_unlocked
+        assert not any(s.clinician_only for s in app.stack), [type(s) for s in app.stack]
+        assert app.profile is None or app.profile.id == ann.id
+        visited.add(type(scene).__name__)
+        seen.texts.clear()
+        scene.render(surface, layout)
+        draw_person_badge(surface, layout, app)
+        shown = " | ".join(seen.texts)
+        for word in forbidden:
+            assert word not in shown, f"{type(scene).__name__} shows {word!r}: {shown}"
+
+    look()
+    # Every entry of the patient's menu, chosen in turn (as a held lean would)...
+    from wobble_trainer.app.scenes.menus import ActivityMenuScene
+
+    app.scene.leave()  # past the attract screen: "Who is training?"
+    for d in ann.patient_code:
+        app.scene.press(d)
+    app.scene.press("OK")
+    menu = ActivityMenuScene(app)
+    app.push(menu)
+    for index in range(len(menu.options)):
+        menu.choose(index)
+        look()
+        while app.scene is not menu and menu in app.stack:
+            app.scene.command(Command.BACK) if isinstance(app.scene, PinPadScene) else app.pop()
+            look()
+    # ... then anything at all, at random.
+    for _ in range(500):
+        scene = app.scene
+        roll = rng.random()
+        if isinstance(scene, PinPadScene):
+            scene.press(str(rng.randrange(10)))  # never the PIN: it is not this person's
+            scene.cancel() if rng.random() < 0.7 else None
+        elif isinstance(scene, PatientCodeScene) and roll < 0.5:
+            code = ann.patient_code if rng.random() < 0.6 else f"{rng.randrange(10**6):06d}"
+            if code != zed.patient_code:
+                for d in code:
+                    scene.press(d)
+                scene.press("OK")
+            kiosk.codes.succeeded()  # the lockout is tested elsewhere; keep the walk moving
+        elif roll < 0.2 and getattr(scene, "options", None) and hasattr(scene, "choose"):
+            scene.choose(rng.randrange(len(scene.options)))  # as a held lean on that option
+        elif roll < 0.4:
+            scene.command(rng.choice(list(Command)))
+        elif roll < 0.7 and scene.buttons:
+            rect, _ = rng.choice(scene.buttons)
+            scene.click(rect.center)
+        elif roll < 0.98:
+            lean = rng.choice(leans)
+            drive(app, rng.choice([0.5, 1.5, 3.0]), lambda t, lean=lean: lean)
+        else:
+            kiosk.logout("inactivity")
+        if app.scene is None:
+            kiosk.guard()
+        look()
+    assert _zed_data(db, zed) == before
+    for reached in ("PatientCodeScene", "StartScene", "PinPadScene", "HistoryScene",
+                    "TodayPlanScene", "ActivityMenuScene"):  # fmt: skip
+        assert reached in visited, sorted(visited)
+    assert len(visited) >= 12, sorted(visited)

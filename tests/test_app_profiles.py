@@ -115,7 +115,8 @@ def test_new_profile_through_the_form_and_keyboard(app):
     assert isinstance(app.scene, TextEntryScene)
     for key in "P-023":
         press(app, key)
-    press(app, "a")  # after a first capital, small letters
+    press(app, "abc")  # the keys stay as shown until switched (no automatic small letters)
+    press(app, "a")
     assert app.scene.text == "P-023a"
     press(app, "ABC")
     press(app, "B")
@@ -187,6 +188,7 @@ def test_edit_updates_the_current_profile_and_assigns_the_programme(app):
     app.profile = p017
     form = ProfileEditScene(app, p017)
     app.push(form)
+    assert f"patient code {p017.patient_code}" in form.title  # what the clinician hands out
     assert form.form.programme is None
     form.form.injured_side = "both"
     render(form)
@@ -321,3 +323,27 @@ def test_a_long_profile_list_scrolls_to_the_highlight(app):
     assert all(r.bottom <= SIZE[1] for r in rows)
     assert len(rows) < 16  # not all rows fit: the window follows the highlight
     assert_renders(scene)
+
+
+def test_the_on_screen_keyboard_keeps_the_case_shown_and_takes_a_physical_keyboard(app_context):
+    import pygame
+
+    typed = []
+    entry = TextEntryScene(app_context, "Name or pseudonymous ID", "", typed.append)
+    app_context.push(entry)
+    entry.type("P")
+    entry.type("T")
+    assert entry.text == "PT"  # not "Pt"
+    entry.toggle_case()
+    entry.type("A")
+    assert entry.text == "PTa"
+    for char in "-9x":
+        key = pygame.K_a if char == "x" else pygame.K_0
+        assert entry.handle_key(pygame.event.Event(pygame.KEYDOWN, key=key, unicode=char, mod=0))
+    assert entry.text == "PTa-9x"
+    assert entry.handle_key(pygame.event.Event(pygame.KEYDOWN, key=pygame.K_BACKSPACE,
+                                               unicode="\b", mod=0))  # fmt: skip
+    assert not entry.handle_key(pygame.event.Event(pygame.KEYDOWN, key=pygame.K_F1, unicode="",
+                                                   mod=0))  # fmt: skip
+    entry.handle_key(pygame.event.Event(pygame.KEYDOWN, key=pygame.K_RETURN, unicode="\r", mod=0))
+    assert typed == ["PTa-9"]

@@ -142,6 +142,36 @@ def test_seated_foot_on_the_rim_does_not_pause_but_sensor_loss_does(app_context)
     assert runner.live_best == pytest.approx(np.radians(15.0), abs=1e-9)
 
 
+def test_reading_best_hold_and_bar_share_one_scale_and_are_labelled(app_context):
+    import pygame
+
+    from wobble_trainer.app.layout import Layout
+
+    runner, d = start(app_context, sides=("left",), directions=("plantarflexion",), rest_s=0)
+    rest = (3.0, 0.0)  # the relaxed foot rests toes down 3°: the rim is 12° from it
+    d.to_running(runner, hold(d, rest))
+    d.run(2.5, lambda t: (15.0, 0.0))  # toes down onto the front rim (15°)
+    assert runner.edge_excursion() == pytest.approx(np.radians(12.0))
+    assert runner.current == pytest.approx(np.radians(12.0))
+    assert runner.bar_fractions() == pytest.approx((1.0, 1.0))  # number, bar, marker agree
+    d.run(1.0, lambda t: (9.0, 0.0))  # back to 6° from rest: the bar halves, the best stays
+    now, best = runner.bar_fractions()
+    assert now == pytest.approx(0.5) and best == pytest.approx(1.0)
+
+    shown = []
+
+    class Seen(Layout):
+        def text(self, surface, text, *args, **kwargs):
+            shown.append(text)
+            return super().text(surface, text, *args, **kwargs)
+
+    pygame.init()
+    layout = Seen(800, 480)
+    runner.draw_running(pygame.Surface((800, 480)), layout, pygame.Rect(0, 0, 800, 480))
+    assert "now 6.0°" in shown and "best held 2 s: 12.0°" in shown
+    assert "rest 0°" in shown and "edge 12°" in shown  # the bar's ends are labelled
+
+
 def test_autopilot_and_stored_session(app_with_db):  # noqa: F811
     app = app_with_db
     app.profile = Profile(1, "P", 1990, None, 1.8, "left", "right", False, date.today())

@@ -254,3 +254,30 @@ def test_the_simulated_board_banner_is_below_every_screen(app_context):
     assert [d.text for d in banner] == ["Simulated board", "Wire an IMU"]
     assert all(d.rect.top >= app.layout.height for d in banner)
     assert all(d.rect.bottom <= app.layout.height for d in app.layout.drawn)
+
+
+def test_a_scene_that_takes_typing_gets_the_keys_before_the_menu_keys(shell):
+    import pygame
+
+    from wobble_trainer.app.scenes.profiles import TextEntryScene
+
+    app, scene, _ = shell
+    entry = TextEntryScene(app.app, "Name", "", lambda text: None)
+    app.app.push(entry)
+    pygame.event.clear()
+    for char, key in (("m", pygame.K_m), ("P", pygame.K_p)):  # M is the menu key elsewhere
+        pygame.event.post(pygame.event.Event(pygame.KEYDOWN, key=key, unicode=char, mod=0))
+    app.handle_events()
+    assert entry.text == "mP" and app.app.scene is entry
+
+
+def test_who_is_training_is_drawn_over_the_scene(shell, monkeypatch):
+    from wobble_trainer.app import shell as shell_module
+
+    app, scene, _ = shell
+    drawn = []
+    monkeypatch.setattr(
+        shell_module, "draw_person_badge", lambda surface, layout, ctx: drawn.append(ctx.scene)
+    )
+    app.render()
+    assert drawn == [scene]

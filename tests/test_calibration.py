@@ -316,6 +316,18 @@ def test_edge_in_the_wrong_direction_is_not_taken() -> None:
     assert "to the left" in proc.hint and "back" in proc.hint
 
 
+def test_a_tilt_just_past_the_tolerance_is_named_in_eight_ways_never_as_the_asked_one() -> None:
+    mounting = random_mounting(np.random.default_rng(24))
+    s = BoardScript(mounting).hold(3.5).move_to(10, 0).hold(2.5).move_to(15, 0).hold(2.0)
+    off = math.radians(133.0)  # 47° from the back edge, towards the left
+    pitch, roll = 15.0 * math.cos(off), -15.0 * math.sin(off)
+    t, acc, gyr = s.move_to(pitch, roll, 1.5).hold(3.0).arrays()
+    proc = CalibrationProcedure()
+    proc.feed_batch(t, acc, gyr)
+    assert proc.step is StepId.EDGE_BACK
+    assert "tilted back and to the left: tilt it back instead" in proc.hint
+
+
 def test_procedure_restart_and_invalid_samples() -> None:
     proc = CalibrationProcedure()
     proc.feed(0.0, (0.0, 0.0, G), (0.0, 0.0, 0.0))

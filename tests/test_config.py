@@ -77,3 +77,10 @@ def test_parse_size():
     assert parse_size("720x1280") == (720, 1280)
     with pytest.raises(ValueError):
         parse_size("720")
+
+
+def test_sizes_below_320x240_are_refused_with_the_minimum():
+    assert parse_size("320x240") == (320, 240)
+    for text in ("100x100", "319x480", "800x239"):
+        with pytest.raises(ValueError, match="at least 320x240"):
+            parse_size(text)

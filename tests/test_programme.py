@@ -216,6 +216,12 @@ def lean_choose(app, index):
     drive(app, 1.7, lambda t: (12.0, 0.0))
 
 
+def bout_row(plan_scene, i: int) -> int:
+    """The plan row of board bout ``i`` (the home routine's warm-up and strength steps come
+    first)."""
+    return plan_scene.entries.index(plan_scene.plan.bouts[i])
+
+
 def finish_results(app):
     assert isinstance(app.scene, ResultsScene)
     app.scene.menu.touch(0)
@@ -228,8 +234,8 @@ def test_plan_runs_both_legs_with_the_rest_between(trainee):
     plan_scene = TodayPlanScene(app)
     app.push(plan_scene)
     assert plan_scene.plan.week == 3
-    assert plan_scene.menu.highlight == 0
-    lean_choose(app, 0)
+    assert plan_scene.menu.highlight == 0  # the warm-up first
+    lean_choose(app, bout_row(plan_scene, 0))
     hold = app.scene
     assert isinstance(hold, HoldChallenge)
     assert (hold.settings.stance, hold.settings.eyes_closed, hold.settings.duration_s) == (
@@ -253,8 +259,7 @@ def test_plan_runs_both_legs_with_the_rest_between(trainee):
     finish_results(app)
     assert app.scene is plan_scene and plan_scene.stage is PlanStage.LIST
     assert [b.done for b in plan_scene.plan.bouts] == [True, True, False]
-    assert plan_scene.menu.highlight == 2  # the rotations are next
-    lean_choose(app, 2)
+    lean_choose(app, bout_row(plan_scene, 2))
     assert isinstance(app.scene, CircleTracing)
     assert app.scene.settings.laps == 4
 
@@ -264,7 +269,7 @@ def test_leaving_a_bout_early_stops_the_sequence(trainee):
     assign(app, 4)
     plan_scene = TodayPlanScene(app)
     app.push(plan_scene)
-    plan_scene.menu.touch(0)
+    plan_scene.menu.touch(bout_row(plan_scene, 0))
     drive(app, 0.02, lambda t: (0.0, 0.0))
     assert isinstance(app.scene, HoldChallenge) and app.scene.settings.eyes_closed
     drive(app, COUNTDOWN_S + 5, lambda t: (0.0, 0.0))
@@ -280,7 +285,7 @@ def test_rest_can_be_skipped_or_stopped(trainee):
     assign(app, 1)
     plan_scene = TodayPlanScene(app)
     app.push(plan_scene)
-    plan_scene.menu.touch(0)
+    plan_scene.menu.touch(bout_row(plan_scene, 0))
     drive(app, 0.02, lambda t: None)
     floor = app.scene
     assert isinstance(floor, FloorStanceScene)  # no calibration needed, board not used
@@ -289,7 +294,7 @@ def test_rest_can_be_skipped_or_stopped(trainee):
     drive(app, 0.6, lambda t: (0.0, 0.0))
     drive(app, 1.7, lambda t: (-12.0, 0.0))  # lean back: stop
     assert plan_scene.stage is PlanStage.LIST and app.scene is plan_scene
-    plan_scene.menu.touch(1)  # the right leg
+    plan_scene.menu.touch(bout_row(plan_scene, 1))  # the right leg
     drive(app, 0.02, lambda t: None)
     assert isinstance(app.scene, FloorStanceScene) and app.scene.bout.leg == "right"
 
@@ -398,3 +403,28 @@ def test_sessions_of_another_day_do_not_count_today(tmp_path):
             db.sessions.finish(s.id)
         plan = today_plan(db, pid, today)
         assert not plan.done_today and plan.days_done == 1
+
+
+def test_todays_plan_guides_the_whole_routine_and_logs_it(trainee):
+    from wobble_trainer.app.scenes.routine import GuidedStepScene
+
+    app = trainee
+    assign(app, 1)  # programme day 1: a band day
+    plan_scene = TodayPlanScene(app)
+    app.push(plan_scene)
+    labels = plan_scene.options
+    assert labels[0].startswith("Warm-up: march on the spot")
+    assert any(label.startswith("Band: foot up") for label in labels)
+    first_bout = bout_row(plan_scene, 0)
+    assert all("Warm-up" not in label for label in labels[first_bout:])  # warm-up before board
+    assert labels[-2].startswith("Wall stretch") and labels[-1] == "Home exercises guide"
+    lean_choose(app, 0)
+    assert isinstance(app.scene, GuidedStepScene)
+    app.scene.command(Command.SELECT)
+    drive(app, 2, lambda t: None)
+    assert app.scene is plan_scene
+    assert plan_scene.options[0].endswith("- done") and plan_scene.menu.highlight == 1
+    (row,) = app.db.plan_steps.on_day(app.profile.id, date.today())
+    assert (row.step_key, row.programme_id, row.week) == ("warm-up-march", P.id, 1)
+    assert not plan_scene.routine_done
+    assert_renders(plan_scene)

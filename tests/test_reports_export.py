@@ -240,6 +240,20 @@ def test_command_line(db, person, tmp_path, capsys):
             parse(bad)
 
 
+def test_all_exports_kept_guest_sessions_and_says_which_are_waiting(db, tmp_path, capsys):
+    guest = db.profiles.guest()
+    waiting = db.sessions.start(guest.id, "hold", settings={"duration_s": 10})
+    db.sessions.finish(waiting.id, metrics={"score": 3})
+    assert export.run(parse(["--all", "--out", str(tmp_path / "a")]), db) == 1
+    err = capsys.readouterr().err
+    assert "no sessions match" in err
+    assert "1 Guest session is waiting to be kept or discarded" in err
+    assert f"id {waiting.id}" in err and "--session ID" in err
+    db.sessions.keep(waiting.id)  # kept for the guest: now part of --all
+    assert export.run(parse(["--all", "--out", str(tmp_path / "b")]), db) == 0
+    assert "Exported 1 session of 1 profile" in capsys.readouterr().out
+
+
 def test_command_line_opens_the_state_directory(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("WOBBLE_STATE_DIR", str(tmp_path / "state"))
     with open_database(tmp_path / "state") as db:

@@ -382,6 +382,21 @@ def test_progress_report_without_sessions(db, person):
     assert "No kept sessions yet." in text
 
 
+def test_progress_week_bars_count_sessions_as_the_header_does(db, person, monkeypatch):
+    from wobble_trainer.reports import pdf
+
+    for k in range(3):  # three sessions on one day
+        store_session(db, person, started_at=T0 + timedelta(minutes=10 * k), seconds=2,
+                      metrics={"score": 10.0 + k})  # fmt: skip
+    drawn = []
+    real = pdf._weekly_bars
+    monkeypatch.setattr(pdf, "_weekly_bars", lambda doc, *a: drawn.append(a[-2]) or real(doc, *a))
+    text = pdf_strings(progress_pdf(db, person, today=T0.date(), compress=False))
+    assert "3 on 1 day" in text
+    (days,) = drawn
+    assert days == [T0.date()] * 3  # the week's bar is 3 high, not 1
+
+
 # --- geometry and helpers ---------------------------------------------------------------------
 
 

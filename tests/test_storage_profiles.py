@@ -112,3 +112,20 @@ def test_delete_removes_all_data_of_that_profile_only(db: Database) -> None:
     assert db.integrity_check() == "ok"
     # secure_delete + log truncation: the name is gone from the files, not just unlinked.
     assert not files_contain(secret)
+
+
+def test_patient_codes_are_unique_digits_found_by_code_and_renewable(db: Database) -> None:
+    a = db.profiles.create("Ann", 1970, 1.7, "right")
+    b = db.profiles.create("Bob", 1970, 1.7, "right")
+    assert a.patient_code.isdigit() and len(a.patient_code) == 6
+    assert a.patient_code != b.patient_code
+    assert db.profiles.by_code(a.patient_code) == a
+    assert db.profiles.by_code(f" {b.patient_code[:3]} {b.patient_code[3:]} ") == b
+    assert db.profiles.by_code("") is None
+    assert db.profiles.by_code("not-a-code") is None
+    renewed = db.profiles.new_code(a.id)
+    assert renewed.patient_code != a.patient_code
+    assert db.profiles.by_code(a.patient_code) is None
+    assert db.profiles.by_code(renewed.patient_code) == renewed
+    with pytest.raises(ValueError, match="guest"):
+        db.profiles.new_code(db.profiles.guest().id)

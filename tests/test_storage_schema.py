@@ -120,3 +120,28 @@ def test_single_guest_and_constraints(tmp_path: Path) -> None:
         with pytest.raises(sqlite3.IntegrityError), db.transaction() as conn:
             conn.execute("INSERT INTO sessions (profile_id, kind, started_at, software_version) "
                          "VALUES (999, 'x', 'y', 'z')")  # foreign keys are enforced
+
+
+def test_v3_profiles_get_a_patient_code_each_and_the_plan_log_exists(tmp_path: Path) -> None:
+    path = tmp_path / "db.sqlite3"
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("BEGIN IMMEDIATE")
+    migrate(conn, target=3)
+    conn.execute("COMMIT")
+    for name in ("A", "B", "C"):
+        conn.execute(
+            "INSERT INTO profiles (name, birth_year, height_m, dominant_leg, created_at) "
+            "VALUES (?, 1970, 1.7, 'right', '2024-01-01T10:00:00.000+01:00')",
+            (name,),
+        )
+    conn.close()
+    with Database(path) as db:
+        codes = [p.patient_code for p in db.profiles.all()]
+        assert all(c is not None and len(c) == 6 and c.isdigit() for c in codes)
+        assert len(set(codes)) == 3
+        assert db.profiles.guest().patient_code is None
+        a = db.profiles.find("A")
+        db.plan_steps.complete(a.id, date(2025, 1, 6), "warm-up-march", duration_s=60.0)
+        assert [s.step_key for s in db.plan_steps.on_day(a.id, date(2025, 1, 6))] == [
+            "warm-up-march"
+        ]

@@ -600,3 +600,19 @@ def test_hub_unit_security_exposure_is_low() -> None:
     match = re.search(r"Overall exposure level for \S+: (\d+(?:\.\d+)?)", text)
     assert match, f"no exposure score in output:\n{text}"
     assert float(match[1]) <= MAX_EXPOSURE, text
+
+
+def test_install_says_how_to_set_the_clinic_pin_until_it_is_set(
+    tmp_path: Path, source: Path
+) -> None:
+    system = FakeSystem(tmp_path)
+    out = system.run(INSTALL, source=source)  # not at a terminal: the command is printed
+    assert "no clinician PIN yet" in out
+    assert "wobble pin set" in out
+    assert "WOBBLE_STATE_DIR=/var/lib/wobble-trainer" in out
+    pin_file = system.root / "var/lib/wobble-trainer/clinician-pin"
+    pin_file.parent.mkdir(parents=True)
+    pin_file.write_text("{}\n")
+    out = system.run(INSTALL, source=source)
+    assert "ok:     clinician PIN set" in out
+    assert "no clinician PIN yet" not in out

@@ -463,6 +463,10 @@ def build_parser() -> argparse.ArgumentParser:
     fhir = sub.add_parser("fhir", help="send sessions to a FHIR server (HL7 FHIR R4 Bundles)")
     fhir_push.add_arguments(fhir)
     fhir.set_defaults(func=fhir_push.run)
+    from wobble_trainer.app import pin_command
+
+    pin = sub.add_parser("pin", help="the clinic's clinician PIN (set it before handing over)")
+    pin_command.add_arguments(pin)
     again = sub.add_parser(
         "recompute", help="recompute stored sessions' metrics from their raw traces"
     )

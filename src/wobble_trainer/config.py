@@ -78,11 +78,23 @@ def config_path() -> Path | None:
     return next((p for p in candidates if p.is_file()), None)
 
 
+MIN_DISPLAY_SIZE = (320, 240)
+"""The smallest window the screens are laid out for (smaller: text and buttons would overlap)."""
+
+
 def parse_size(text: str) -> tuple[int, int]:
+    """``WIDTHxHEIGHT`` as two ints; ValueError with the reason (bad form, or too small)."""
     w, sep, h = str(text).lower().partition("x")
     if not sep or not w.isdigit() or not h.isdigit():
         raise ValueError(f"a size is WIDTHxHEIGHT, e.g. 800x480, not {text!r}")
-    return int(w), int(h)
+    width, height = int(w), int(h)
+    min_w, min_h = MIN_DISPLAY_SIZE
+    if width < min_w or height < min_h:
+        raise ValueError(
+            f"{width}x{height} is too small: the screens need at least {min_w}x{min_h} "
+            "(e.g. 800x480, the 7-inch display)"
+        )
+    return width, height
 
 
 def load_config(path: Path | None = None) -> ConfigResult:

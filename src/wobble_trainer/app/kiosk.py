@@ -20,8 +20,14 @@ The pieces:
 - :class:`ServiceLink`: the systemd side of the loop (``READY=1`` once the sensor is up and the
   first frame drawn, ``WATCHDOG=1`` only while the sampler is healthy, ``STATUS=``, ``STOPPING=1``).
 
-Patients see only their own data: screens that show another profile's data, and the clinician
-menu, call :func:`require_clinician` (a no-op outside kiosk mode) and :func:`can_see_profile`.
+Patients see only their own data. A patient reaches their own profile by its patient code
+(:class:`~wobble_trainer.app.scenes.patient_code.PatientCodeScene`, never a list of everybody),
+or the clinician picks the patient behind the PIN before handing over. Scenes that are the
+clinician's (``clinician_only = True``: profile editing, clinical-test and protocol settings,
+exports, guest sessions, the clinician menu) are admitted by :meth:`Kiosk.admit` only once the
+PIN has been given, whichever way they are reached; the clinician is locked again as soon as no
+clinician screen is left on the stack. Screens that read or write a profile's data ask
+:func:`can_see_profile` (true outside kiosk mode).
 """
 
 from __future__ import annotations
@@ -78,8 +84,15 @@ log = logging.getLogger(__name__)
 PIN_FILE_NAME = "clinician-pin"
 """The PIN file in the state directory (mode 0600 inside the service's 0700 directory)."""
 
-PROFILE_SELECT = ("wobble_trainer.app.scenes.profiles", "ProfileSelectScene")
-"""Where a logged-out patient lands (written by the profiles helper; home when absent)."""
+PROFILE_SELECT = ("wobble_trainer.app.scenes.patient_code", "PatientCodeScene")
+"""Where a logged-out patient lands: "Who is training?" by patient code (home when absent)."""
+
+FIRST_PIN_TITLE = "Set the clinic's clinician PIN"
+FIRST_PIN_HINT = (
+    "First start: the PIN you choose now becomes the clinic's clinician PIN. It opens the "
+    "clinician menu, patients' profiles and exports, and lets the trainer be left. Only the "
+    "clinic's staff should set it (or set it beforehand with `wobble pin set`)."
+)
 
 
 # -- settings -------------------------------------------------------------------------------------
@@ -252,6 +265,34 @@ class PowerControl:
         return self._do(["systemctl", "reboot"])
 
 
+# -- patient codes --------------------------------------------------------------------------------
+class CodeAttempts:
+    """Wrong patient codes cost growing waits (the PIN's :class:`LockoutPolicy`), so nobody
+    walks the million codes at the screen to find another patient's profile."""
+
+    def __init__(self, clock: Clock, policy: LockoutPolicy) -> None:
+        self.clock = clock
+        self.policy = policy
+        self.failures = 0
+        self._retry_at = 0.0
+
+    def retry_after(self) -> float:
+        """Seconds until the next code will be checked (0: now)."""
+        return max(0.0, self._retry_at - self.clock.now())
+
+    def failed(self) -> float:
+        """Count a wrong code; returns the wait it earned (s)."""
+        self.failures += 1
+        delay = self.policy.delay_after(self.failures)
+        self._retry_at = self.clock.now() + delay
+        log.warning("kiosk: wrong patient code (%d in a row)", self.failures)
+        return delay
+
+    def succeeded(self) -> None:
+        self.failures = 0
+        self._retry_at = 0.0
+
+
 # -- the kiosk ------------------------------------------------------------------------------------
 class Kiosk:
     """Kiosk state and the hooks the app loop calls (see :class:`~wobble_trainer.app.shell.
@@ -289,6 +330,8 @@ class Kiosk:
         self.pin_error = ""
         """Why the PIN cannot be checked (damaged file), shown instead of the keypad."""
         self._gate: PinGate | None = None
+        self.codes = CodeAttempts(self.clock, self.policy)
+        """Wrong patient codes typed at "Who is training?"."""
         self._pending: list[str] = []
         self._corner = pygame.Rect(0, 0, 0, 0)
         self._load_gate()
@@ -361,8 +404,9 @@ class Kiosk:
                     self.app,
                     self,
                     mode="set",
-                    title="Set the clinician PIN",
+                    title=FIRST_PIN_TITLE,
                     on_success=lambda: self._unlocked(action),
+                    hint=FIRST_PIN_HINT,
                 )
             )
             return
@@ -390,6 +434,24 @@ class Kiosk:
         if self.clinician_unlocked:
             log.info("kiosk: clinician locked")
         self.clinician_unlocked = False
+
+    def admit(self, scene: Scene) -> bool:
+        """May ``scene`` be shown now? A clinician-only scene waits for the PIN (and is shown
+        after it); everything else may. Called by :meth:`AppContext.push`."""
+        if not getattr(scene, "clinician_only", False) or self.clinician_unlocked:
+            return True
+        log.info("kiosk: %s needs the clinician PIN", type(scene).__name__)
+        title = getattr(scene, "title", "") or "Clinician PIN"
+        self.require_clinician(lambda: self.app.push(scene), f"PIN: {title}")
+        return False
+
+    def _lock_when_done(self) -> None:
+        """The clinician's screens are all closed (back at the patient's): lock, so the patient
+        screens that follow show only the patient's own data."""
+        if not self.clinician_unlocked or isinstance(self.app.scene, PinPadScene):
+            return
+        if not any(getattr(scene, "clinician_only", False) for scene in self.app.stack):
+            self.lock()
 
     def can_see_profile(self, profile: Any) -> bool:
         """May the current user see ``profile``'s data (a Profile, an id, or None = guest)?"""
@@ -442,6 +504,7 @@ class Kiosk:
             self.escape_attempt("quit request")
         if self.app.scene is None and not self.exit_allowed:
             self._push_home()
+        self._lock_when_done()
 
     def _push_home(self) -> None:
         if self.home_factory is not None:
@@ -532,11 +595,10 @@ class Kiosk:
                     self.app,
                     self,
                     mode="set",
-                    title="Set the clinician PIN",
+                    title=FIRST_PIN_TITLE,
                     on_success=lambda: None,
                     cancellable=False,
-                    hint="First start: clinicians will need this PIN to open the clinician "
-                    "menu and to leave the trainer.",
+                    hint=FIRST_PIN_HINT,
                 )
             )
 
@@ -654,10 +716,12 @@ def grid_rects(area: pygame.Rect, count: int, columns: int, gap: int) -> list[py
 
 
 # -- the PIN pad ----------------------------------------------------------------------------------
-_KEYPAD = ["1", "2", "3", "4", "5", "6", "7", "8", "9", "DEL", "0", "OK"]
-_DIGIT_KEYS = {getattr(pygame, f"K_{d}"): d for d in "0123456789"} | {
+KEYPAD = ["1", "2", "3", "4", "5", "6", "7", "8", "9", "DEL", "0", "OK"]
+"""A numeric keypad's keys, row by row (the PIN pad, the patient code pad)."""
+DIGIT_KEYS = {getattr(pygame, f"K_{d}"): d for d in "0123456789"} | {
     getattr(pygame, f"K_KP{d}", None) or getattr(pygame, f"K_KP_{d}"): d for d in "0123456789"
 }
+"""Keyboard keys (top row and keypad) → the digit they type."""
 
 
 class PinPadScene(Scene):
@@ -668,6 +732,8 @@ class PinPadScene(Scene):
     """
 
     title = "Clinician PIN"
+    person_badge = False
+    """No "who is training" badge over the keypad."""
 
     def __init__(
         self,
@@ -726,8 +792,8 @@ class PinPadScene(Scene):
             self.entered += key
 
     def handle_key(self, event: Any) -> bool:
-        if event.key in _DIGIT_KEYS:
-            self.press(_DIGIT_KEYS[event.key])
+        if event.key in DIGIT_KEYS:
+            self.press(DIGIT_KEYS[event.key])
             return True
         if event.key == pygame.K_BACKSPACE:
             self.press("DEL")
@@ -851,8 +917,8 @@ class PinPadScene(Scene):
             cancel.midtop = (info.centerx, min(area.top + used + m, info.bottom - cancel.height))
             draw_button(surface, layout, cancel, "Cancel")
             self.buttons.append((cancel, self.cancel))
-        rects = grid_rects(pad, len(_KEYPAD), 3, max(4, m // 2))
-        for rect, key in zip(rects, _KEYPAD, strict=True):
+        rects = grid_rects(pad, len(KEYPAD), 3, max(4, m // 2))
+        for rect, key in zip(rects, KEYPAD, strict=True):
             label = "Delete" if key == "DEL" else key
             enabled = wait <= 0 or key == "DEL"
             draw_button(
@@ -872,6 +938,8 @@ class AttractScene(Scene):
     the board for :attr:`KioskSettings.step_on_s`, a tap, a key or the button moves on."""
 
     title = "Wobble Trainer"
+    person_badge = False
+    """Nobody is training yet."""
 
     def __init__(self, app: AppContext, kiosk: Kiosk | None = None) -> None:
         super().__init__(app)

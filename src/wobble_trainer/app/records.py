@@ -10,8 +10,18 @@ from __future__ import annotations
 import json
 import math
 from pathlib import Path
+from typing import Any
 
 from wobble_trainer.files import write_atomically
+
+
+def personal_key(profile: Any, key: str) -> str:
+    """The key of ``profile``'s best at ``key``: one person's best is never another's (in a
+    clinic many patients share the trainer). Nobody chosen (home use, the guest): the plain key,
+    as bests were kept before profiles."""
+    if profile is None or getattr(profile, "is_guest", False):
+        return key
+    return f"profile-{getattr(profile, 'id', profile)}/{key}"
 
 
 class Records:

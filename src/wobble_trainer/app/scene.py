@@ -105,6 +105,11 @@ class AppContext:
         return self.stack[-1] if self.stack else None
 
     def push(self, scene: Scene) -> None:
+        """Show ``scene`` on top. In a clinic's kiosk a clinician-only scene is shown only after
+        the PIN (the kiosk pushes its PIN pad instead, and the scene once it is given)."""
+        admit = getattr(self.kiosk, "admit", None)
+        if admit is not None and not admit(scene):
+            return
         self.stack.append(scene)
         scene.enter()
 
@@ -134,6 +139,10 @@ class Scene:
     needs_sensor = True
     """The shell veils the screen with "Sensor lost" while no samples come (not a screen that
     is about the missing sensor itself)."""
+    clinician_only = False
+    """The clinician's screen: in kiosk mode shown only after the clinician PIN."""
+    person_badge = True
+    """The shell draws who is training over it (False: nobody is, e.g. choosing who)."""
 
     def __init__(self, app: AppContext) -> None:
         self.app = app

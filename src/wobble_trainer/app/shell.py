@@ -23,6 +23,7 @@ import numpy as np
 
 from wobble_trainer.app.controls import Command
 from wobble_trainer.app.layout import Layout
+from wobble_trainer.app.person_badge import draw_person_badge
 from wobble_trainer.app.presence import PresenceDetector
 from wobble_trainer.app.scene import LOGIC_DT, AppContext, Tick
 from wobble_trainer.app.widgets import (
@@ -267,6 +268,9 @@ class TrainerApp:
                 self.screen = pygame.display.set_mode(event.size, pygame.RESIZABLE)
                 self.layout = self._layout()
             elif event.type == pygame.KEYDOWN:
+                handler = getattr(scene, "handle_key", None)
+                if self.kiosk is None and handler is not None and handler(event):
+                    continue  # typed into the screen (the kiosk has offered it already)
                 if event.key == pygame.K_q and event.mod & pygame.KMOD_CTRL:
                     self.app.quit_requested = True
                 elif event.key == pygame.K_p and self.feed.simulated:
@@ -346,6 +350,7 @@ class TrainerApp:
             canvas = self.screen.subsurface(pygame.Rect(0, 0, layout.width, layout.height))
         if scene is not None:
             scene.render(canvas, layout)
+            draw_person_badge(canvas, layout, self.app)
         if self.angles is None and (scene is None or scene.needs_sensor):
             draw_pause_veil(
                 canvas,

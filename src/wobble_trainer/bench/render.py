@@ -55,6 +55,14 @@ def _scenes(app):
     yield "activity menu", lambda: ActivityMenuScene(app)
     yield "calibration", lambda: CalibrationScene(app)
     yield "results", lambda: ResultsScene(app, "Results", ["Score: 12", "Edge touches: 1"])
+    from wobble_trainer.app.scenes.patient_code import PatientCodeScene
+    from wobble_trainer.app.scenes.routine import GuidedStepScene
+    from wobble_trainer.home_routine import routine_for
+
+    yield "who is training (code)", lambda: PatientCodeScene(app)
+    for key in ("calf-raises", "step-ups"):  # the home routine's animations
+        step = next(s for s in routine_for(3, 1) if s.key == key)
+        yield f"routine: {key}", lambda st=step: GuidedStepScene(app, st)
     for name, activity in sorted(ACTIVITIES.items()):
         yield name, lambda a=activity: a.factory(app)
     yield "hold (running)", lambda: HoldChallenge(app)

@@ -850,6 +850,22 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _waiting(db: Database) -> str:
+    """Why an export may have found nothing: the guest's sessions not kept yet (they are
+    recorded "not kept" until the clinician keeps or discards them), with how to get them."""
+    guest = db.profiles.guest()
+    waiting = [s.id for s in db.history.sessions(guest.id, include_unkept=True) if not s.kept]
+    if not waiting:
+        return ""
+    ids = ", ".join(str(i) for i in waiting[:5]) + (", ..." if len(waiting) > 5 else "")
+    n = len(waiting)
+    return (
+        f" {n} Guest session{'s are' if n != 1 else ' is'} waiting to be kept or discarded "
+        f"(id {ids}): keep them in the app's Guest sessions screen (for the guest or a "
+        "profile), or export one with --session ID."
+    )
+
+
 def run(args: argparse.Namespace, db: Database | None = None) -> int:
     """``wobble export``: 0 when written, 1 when nothing could be (message on stderr)."""
     import sys
@@ -871,7 +887,8 @@ def run(args: argparse.Namespace, db: Database | None = None) -> int:
             since=args.since,
         )
         if not items:
-            print("wobble export: no sessions match; nothing written", file=sys.stderr)
+            print(f"wobble export: no sessions match; nothing written.{_waiting(database)}",
+                  file=sys.stderr)  # fmt: skip
             return 1
         job = ExportJob(database, items, args.out, args.formats)
         result = job.run()

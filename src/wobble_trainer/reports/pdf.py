@@ -1192,7 +1192,8 @@ def key_metric(sessions: Sequence[SessionRecord]) -> tuple[tuple[str, ...], str,
 def _weekly_bars(
     doc: _Doc, x: float, y: float, w: float, h: float, days: Sequence[date], today: date
 ) -> None:
-    """Sessions per week (Monday-based), up to the last 26 weeks."""
+    """Sessions per week (Monday-based), up to the last 26 weeks; ``days``: each session's
+    local day (a day with three sessions counts three)."""
     if not days:
         return
     monday = today - timedelta(days=today.weekday())
@@ -1325,7 +1326,9 @@ def progress_pdf(
         return bytes(doc.output())
 
     y = doc.heading(y, "Sessions per week")
-    _weekly_bars(doc, MARGIN + 14, y + 2, CONTENT_W - 14, 30, streaks.days, today)
+    # One entry per session (not per training day), so the bars add up to the header's count.
+    session_days = [s.day for s in sessions]
+    _weekly_bars(doc, MARGIN + 14, y + 2, CONTENT_W - 14, 30, session_days, today)
     y += 2 + 30 + 9
 
     kinds: dict[str, list[SessionRecord]] = {}

@@ -10,6 +10,7 @@ file path), preferably in a ``with`` block. Modules:
 * :mod:`~wobble_trainer.storage.profiles` — profiles and the built-in guest;
 * :mod:`~wobble_trainer.storage.sessions` — recording sessions trial by trial, recomputation;
 * :mod:`~wobble_trainer.storage.programmes` — programme assignments;
+* :mod:`~wobble_trainer.storage.plan_steps` — completed home-routine steps (adherence);
 * :mod:`~wobble_trainer.storage.history` — history queries and streaks.
 """
 

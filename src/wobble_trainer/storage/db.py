@@ -43,6 +43,7 @@ from wobble_trainer.storage.errors import (
 )
 from wobble_trainer.storage.history import HistoryStore
 from wobble_trainer.storage.outbox import OutboxStore
+from wobble_trainer.storage.plan_steps import PlanStepStore
 from wobble_trainer.storage.profiles import ProfileStore
 from wobble_trainer.storage.programmes import ProgrammeStore
 from wobble_trainer.storage.sessions import SessionStore
@@ -178,6 +179,7 @@ class Database:
         self.profiles = ProfileStore(self)
         self.sessions = SessionStore(self)
         self.programmes = ProgrammeStore(self)
+        self.plan_steps = PlanStepStore(self)
         self.history = HistoryStore(self)
         self.outbox = OutboxStore(self)
 

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Literal
 
 from wobble_trainer.storage.codec import iso, now
 from wobble_trainer.storage.errors import NotFoundError
+from wobble_trainer.storage.schema import new_patient_code
 
 if TYPE_CHECKING:
     from wobble_trainer.storage.db import Database
@@ -51,6 +52,9 @@ class Profile:
     dominant_leg: Leg | None
     is_guest: bool
     created_at: datetime
+    patient_code: str | None = None
+    """The short code a patient types in a clinic's kiosk to reach their own profile (the
+    clinician sees it in the profile screen); None for the guest."""
 
     def age_on(self, day: date) -> int | None:
         """Age in whole years reached during ``day``'s year (birth date is not stored)."""
@@ -102,6 +106,7 @@ def profile_from_row(row: sqlite3.Row) -> Profile:
         dominant_leg=row["dominant_leg"],
         is_guest=bool(row["is_guest"]),
         created_at=datetime.fromisoformat(row["created_at"]),
+        patient_code=row["patient_code"],
     )
 
 
@@ -126,9 +131,10 @@ class ProfileStore:
             with self._db.transaction(f"creating profile {name!r}") as conn:
                 cur = conn.execute(
                     "INSERT INTO profiles (name, birth_year, sex, height_m, injured_side, "
-                    "dominant_leg, is_guest, created_at) VALUES (?, ?, ?, ?, ?, ?, 0, ?)",
+                    "dominant_leg, is_guest, created_at, patient_code) "
+                    "VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?)",
                     (name, birth_year, sex, float(height_m), injured_side, dominant_leg,
-                     iso(now())),
+                     iso(now()), new_patient_code(conn)),
                 )
                 new_id = cur.lastrowid
         except sqlite3.IntegrityError as exc:
@@ -146,6 +152,26 @@ class ProfileStore:
         """The profile with this name (case-insensitive), or ``None``."""
         rows = self._db.query("SELECT * FROM profiles WHERE name = ?", (name.strip(),))
         return profile_from_row(rows[0]) if rows else None
+
+    def by_code(self, code: str) -> Profile | None:
+        """The profile whose patient code is ``code`` (spaces ignored), or ``None``."""
+        code = "".join(str(code).split())
+        if not code:
+            return None
+        rows = self._db.query("SELECT * FROM profiles WHERE patient_code = ?", (code,))
+        return profile_from_row(rows[0]) if rows else None
+
+    def new_code(self, profile_id: int) -> Profile:
+        """Give the profile a fresh patient code (the old one stops working): for a code that
+        others have seen."""
+        if self.get(profile_id).is_guest:
+            raise ValueError("the built-in guest profile has no patient code")
+        with self._db.transaction("giving a new patient code") as conn:
+            conn.execute(
+                "UPDATE profiles SET patient_code = ? WHERE id = ?",
+                (new_patient_code(conn), profile_id),
+            )
+        return self.get(profile_id)
 
     def guest(self) -> Profile:
         """The built-in guest profile."""

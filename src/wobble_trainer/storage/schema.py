@@ -30,7 +30,15 @@ that history and streaks use; JSON columns are checked with ``json_valid``)::
     programme_assignments (v2)
                  id, profile_id → profiles ON DELETE CASCADE, programme_id, start_date (YYYY-MM-DD),
                  end_date (NULL while current), assigned_at, assigned_by, note
-    hub sync (v3, :func:`_add_hub_sync`)
+    profiles.patient_code (v4)
+                 a short random code per person (digits, unique; NULL for the guest): how a
+                 patient picks themselves in a clinic's kiosk without the list of every patient
+    plan_steps (v5)
+                 id, profile_id → profiles ON DELETE CASCADE, day (YYYY-MM-DD, local), step_key
+                 (a home-routine step of :mod:`wobble_trainer.home_routine`), programme_id and
+                 week (where the programme was, or NULL), reps, duration_s, completed_at;
+                 one row per profile, day and step (adherence to the home routine)
+    hub sync (v6, :func:`_add_hub_sync`)
                  profiles.uid and sessions.uid (globally unique, set by triggers),
                  profiles.hub_revision, sync_outbox (kind, uid, queued_at) filled by triggers,
                  sync_state (applying: 1 while changes from the hub are written)
@@ -38,6 +46,7 @@ that history and streaks use; JSON columns are checked with ``json_valid``)::
 
 from __future__ import annotations
 
+import secrets
 import sqlite3
 from collections.abc import Callable
 from datetime import datetime
@@ -264,9 +273,69 @@ def _add_hub_sync(conn: sqlite3.Connection) -> None:
         conn.execute(trigger)
 
 
+PATIENT_CODE_DIGITS = 6
+"""Length of a patient code: a million codes, typed on a keypad in a few seconds."""
+
+
+def new_patient_code(conn: sqlite3.Connection) -> str:
+    """A random patient code not in use yet (:data:`PATIENT_CODE_DIGITS` digits).
+
+    Random, not sequential: a patient who knows their own code learns nothing about another's.
+    """
+    while True:
+        code = f"{secrets.randbelow(10**PATIENT_CODE_DIGITS):0{PATIENT_CODE_DIGITS}d}"
+        taken = conn.execute("SELECT 1 FROM profiles WHERE patient_code = ?", (code,)).fetchone()
+        if taken is None:
+            return code
+
+
+def _v3_to_v4(conn: sqlite3.Connection) -> None:
+    """Patient codes: in a clinic's kiosk a patient reaches their own profile by a short code
+    instead of picking from a list of everybody. Existing profiles get a code each."""
+    conn.execute("ALTER TABLE profiles ADD COLUMN patient_code TEXT")
+    conn.execute(
+        "CREATE UNIQUE INDEX profiles_patient_code ON profiles(patient_code) "
+        "WHERE patient_code IS NOT NULL"
+    )
+    ids = [row[0] for row in conn.execute("SELECT id FROM profiles WHERE is_guest = 0")]
+    for profile_id in ids:
+        conn.execute(
+            "UPDATE profiles SET patient_code = ? WHERE id = ?",
+            (new_patient_code(conn), profile_id),
+        )
+
+
+def _v4_to_v5(conn: sqlite3.Connection) -> None:
+    """The home routine's adherence log: each completed step of "Today's plan" per profile and
+    day (warm-up, seated work, band work, calf raises, ...), for the clinician and the hub."""
+    conn.execute(
+        """
+        CREATE TABLE plan_steps (
+            id INTEGER PRIMARY KEY,
+            profile_id INTEGER NOT NULL REFERENCES profiles(id) ON DELETE CASCADE,
+            day TEXT NOT NULL CHECK (date(day) IS day),
+            step_key TEXT NOT NULL CHECK (length(step_key) > 0),
+            programme_id TEXT,
+            week INTEGER CHECK (week IS NULL OR week >= 1),
+            reps INTEGER CHECK (reps IS NULL OR reps >= 0),
+            duration_s REAL CHECK (duration_s IS NULL OR duration_s >= 0),
+            completed_at TEXT NOT NULL,
+            UNIQUE (profile_id, day, step_key)
+        )
+        """
+    )
+
+
 Migration = Callable[[sqlite3.Connection], None]
 
-MIGRATIONS: tuple[Migration, ...] = (_v0_to_v1, _v1_to_v2, _v2_to_v3, _add_hub_sync)
+MIGRATIONS: tuple[Migration, ...] = (
+    _v0_to_v1,
+    _v1_to_v2,
+    _v2_to_v3,
+    _v3_to_v4,
+    _v4_to_v5,
+    _add_hub_sync,
+)
 """``MIGRATIONS[k]`` upgrades a version-``k`` database to version ``k + 1``. Append only."""
 
 SCHEMA_VERSION = len(MIGRATIONS)

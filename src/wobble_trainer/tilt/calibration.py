@@ -509,9 +509,25 @@ def _edge_pose_problem(angles: BoardAngles, direction: str) -> str:
 _TOWARD = {"front": "forward", "back": "back", "left": "to the left", "right": "to the right"}
 
 
+_EIGHT_WAYS = (
+    "forward",
+    "forward and to the right",
+    "to the right",
+    "back and to the right",
+    "back",
+    "back and to the left",
+    "to the left",
+    "forward and to the left",
+)
+"""Where the low side points, in 45° sectors clockwise from the front (board_angles azimuth)."""
+
+
 def _direction_word(direction_rad: float) -> str:
-    best = min(EDGE_DIRECTIONS, key=lambda k: abs(wrap_angle(direction_rad - EDGE_DIRECTIONS[k])))
-    return _TOWARD[best]
+    """The way the board is tilted in eight words: a tilt refused as off the asked direction
+    (more than the 40° tolerance) never reads as the asked direction itself (four words did:
+    "tilted to the left: tilt it to the left instead")."""
+    sector = round(wrap_angle(direction_rad) / (math.pi / 4)) % 8
+    return _EIGHT_WAYS[sector]
 
 
 def _now_iso() -> str:

@@ -16,6 +16,7 @@ import pygame
 from wobble_trainer.analysis import trial_metrics
 from wobble_trainer.app.controls import Command
 from wobble_trainer.app.layout import ACCENT, BACKGROUND, Layout
+from wobble_trainer.app.records import personal_key
 from wobble_trainer.app.scene import AppContext, Scene, Tick
 from wobble_trainer.app.session_log import SessionLog
 from wobble_trainer.app.widgets import draw_pause_veil
@@ -85,6 +86,8 @@ class TimedActivity(Scene):
 
         heading, lines, key, score = self.results()
         self._store(score)
+        key = None if key is None else personal_key(self.app.profile, key)
+
         best = False
         records = self.app.records
         previous = None

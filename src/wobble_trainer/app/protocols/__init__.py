@@ -61,6 +61,8 @@ class ProtocolMenuScene(MenuScene):
     """The Tests menu: every registered protocol; choosing one opens its settings screen."""
 
     title = "Clinical tests"
+    clinician_only = True
+    """A clinician sets a clinical test up: in a clinic's kiosk only after the PIN."""
 
     def __init__(self, app: AppContext) -> None:
         self.protocols = sorted(PROTOCOLS.values(), key=_menu_rank)

@@ -336,6 +336,22 @@ class AnkleRom(ProtocolRunner):
         ]
         return lines, notes
 
+    def edge_excursion(self) -> float:
+        """The excursion (rad, from the resting foot) at which the rim touches the floor in the
+        asked direction: the bar's full scale, in the same terms as the reading."""
+        p = self.spec.params
+        edge = self.app.edge_angles.toward(low_side_azimuth(p["axis"], p["sign"]))
+        base = self.neutral[0] if p["axis"] == "pitch" else self.neutral[1]
+        return max(1.0 * DEG, edge - p["sign"] * base)
+
+    def bar_fractions(self) -> tuple[float, float | None]:
+        """How far along the bar (0 = resting foot, 1 = the board's edge) the reading and the
+        best hold are: one scale for both, so number, marker and bar agree."""
+        full = self.edge_excursion()
+        now = max(0.0, min(1.0, self.current / full))
+        best = None if self.live_best is None else max(0.0, min(1.0, self.live_best / full))
+        return now, best
+
     def draw_running(self, surface: pygame.Surface, layout: Layout, area: pygame.Rect) -> None:
         m = layout.margin
         y = self.draw_clock(surface, layout, area)
@@ -352,29 +368,35 @@ class AnkleRom(ProtocolRunner):
         )
         layout.text(
             surface,
-            f"{self.current / DEG:5.1f}°",
+            f"now {self.current / DEG:.1f}°",
             layout.title_size * 3 // 2,
             (area.centerx, y + layout.title_size),
             TEXT,
         )
         y += layout.title_size * 2 + m
-        # A bar from neutral to the board's edge in this direction, with the best hold marked.
-        edge = self.app.edge_angles.toward(low_side_azimuth(p["axis"], p["sign"]))
-        bar = pygame.Rect(area.x + 4 * m, y, area.width - 8 * m, max(12, layout.small_size))
+        # A bar from the resting foot (0°) to the board's edge in this direction, the reading
+        # filled in, the best hold marked: all on the reading's scale.
+        now, best = self.bar_fractions()
+        label_w = layout.font(layout.small_size).size("edge 00°")[0] + m
+        bar = pygame.Rect(area.x + label_w + m, y, area.width - 2 * (label_w + m),
+                          max(12, layout.small_size))  # fmt: skip
         pygame.draw.rect(surface, PANEL, bar, border_radius=m // 2)
-        fill = max(0.0, min(1.0, self.current / edge))
         pygame.draw.rect(
-            surface, GREEN, (bar.x, bar.y, int(bar.width * fill), bar.height), border_radius=m // 2
+            surface, GREEN, (bar.x, bar.y, int(bar.width * now), bar.height), border_radius=m // 2
         )
-        if self.live_best is not None:
-            x = bar.x + int(bar.width * max(0.0, min(1.0, self.live_best / edge)))
+        layout.text(surface, "rest 0°", layout.small_size,
+                    (bar.left - label_w // 2 - m // 2, bar.centery), MUTED)  # fmt: skip
+        layout.text(surface, f"edge {self.edge_excursion() / DEG:.0f}°", layout.small_size,
+                    (bar.right + label_w // 2 + m // 2, bar.centery), MUTED)  # fmt: skip
+        if best is not None and self.live_best is not None:
+            x = bar.x + int(bar.width * best)
             pygame.draw.line(surface, ACCENT, (x, bar.y - m // 2), (x, bar.bottom + m // 2), 3)
             layout.text(
                 surface,
-                f"best held {self.live_best / DEG:.1f}°",
+                f"best held {self.settings.hold_s:g} s: {self.live_best / DEG:.1f}°",
                 layout.small_size,
                 (area.centerx, bar.bottom + m + layout.small_size // 2),
-                MUTED,
+                ACCENT,
             )
 
 

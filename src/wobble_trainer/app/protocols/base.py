@@ -919,6 +919,8 @@ class ProtocolSettingsScene(Scene):
     up/down choose a row, left/right change it), then Start — tapped, or hands-free with a
     forward lean held (the patient), which the simulated person does too."""
 
+    clinician_only = True
+
     def __init__(self, app: AppContext, protocol: Protocol, settings: Any = None) -> None:
         super().__init__(app)
         self.protocol = protocol

@@ -175,6 +175,7 @@ class DiagnosticsScene(ClinicianScene):
     """Live sampler figures: rate, lost samples, I2C errors, reconnects, clock error."""
 
     title = "Sensor diagnostics"
+    clinician_only = True
     WINDOW_S = 2.0
     """The rate is measured over this much logic time."""
 
@@ -245,6 +246,7 @@ class ClinicianMenuScene(ClinicianScene):
     """Everything a clinician may do; patients never get here without the PIN."""
 
     title = "Clinician menu"
+    clinician_only = True
     columns_wide = 3
     columns_tall = 2
 

@@ -90,6 +90,8 @@ class ExportScene(MenuScene):
     for tests (a fake folder tree, no real flush, a fixed clock)."""
 
     title = "Export to USB stick"
+    clinician_only = True
+    """It reaches everybody's data: in a clinic's kiosk only after the PIN."""
 
     def __init__(
         self,

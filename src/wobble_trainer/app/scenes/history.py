@@ -25,6 +25,7 @@ from typing import Any
 import pygame
 
 from wobble_trainer.app.controls import Command, LeanMenu
+from wobble_trainer.app.kiosk import can_see_profile
 from wobble_trainer.app.layout import (
     ACCENT,
     BACKGROUND,
@@ -274,6 +275,21 @@ def draw_bar_chart(
         layout.text(surface, label, size, (bar.centerx, plot.bottom + small // 2 + 2), MUTED)
 
 
+def value_axis(values: Sequence[float], higher_is_better: bool) -> tuple[float, float]:
+    """The chart's value range: the values with a margin, never below zero for a measure that
+    cannot be negative (an OSI, a time, a score: an axis running to -0.3° shows what cannot
+    happen); scores and times start at zero so growth looks like what it is."""
+    lo, hi = min(values), max(values)
+    non_negative = lo >= 0
+    if higher_is_better and non_negative:
+        lo = 0.0
+    pad = (hi - lo) * 0.1 or max(abs(hi) * 0.1, 1.0)
+    lo, hi = lo - (0 if lo == 0 else pad), hi + pad
+    if non_negative:
+        lo = max(0.0, lo)
+    return lo, hi
+
+
 def draw_line_chart(
     surface: pygame.Surface, layout: Layout, rect: pygame.Rect, page: ChartPage, today: date
 ) -> None:
@@ -299,11 +315,7 @@ def draw_line_chart(
         return round(plot.left + plot.width * days / span)
 
     values = [v for _, v in page.points]
-    lo, hi = min(values), max(values)
-    if page.spec.higher_is_better and lo >= 0:
-        lo = 0.0  # scores and times from zero, so growth looks like what it is
-    pad = (hi - lo) * 0.1 or max(abs(hi) * 0.1, 1.0)
-    lo, hi = lo - (0 if lo == 0 else pad), hi + pad
+    lo, hi = value_axis(values, page.spec.higher_is_better)
 
     def y_of(value: float) -> int:
         return round(plot.bottom - plot.height * (value - lo) / (hi - lo))
@@ -365,6 +377,9 @@ class HistoryScene(Scene):
             self.message = "No database: nothing has been saved."
         elif self.profile is None or self.profile.is_guest:
             self.message = "Guest sessions have no history. Choose a profile to see progress."
+        elif not can_see_profile(self.app, self.profile):
+            # In a clinic's kiosk only the patient's own progress (or the clinician's view).
+            self.message = "Only your own progress can be shown here."
         else:
             try:
                 self.summary = overview(self.app.db, self.profile, self.today)

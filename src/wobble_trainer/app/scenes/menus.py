@@ -242,11 +242,15 @@ def _progress(app: AppContext) -> None:
 
 
 def _switch_person(app: AppContext) -> None:
+    if app.kiosk is not None:
+        # In a clinic nobody sees the list of patients: the next person types their code.
+        from wobble_trainer.app.scenes.patient_code import PatientCodeScene
+
+        app.push(PatientCodeScene(app, clinician_gate=app.kiosk.gate, allow_back=True))
+        return
     from wobble_trainer.app.scenes.profiles import ProfileSelectScene
 
-    # In a clinic, creating or editing profiles needs the clinician's PIN.
-    gate = app.kiosk.gate if app.kiosk is not None else None
-    app.push(ProfileSelectScene(app, allow_back=True, clinician_gate=gate))
+    app.push(ProfileSelectScene(app, allow_back=True))
 
 
 def _export(app: AppContext) -> None:

@@ -27,6 +27,7 @@ from datetime import date
 import pygame
 
 from wobble_trainer.app.controls import Command, LeanMenu
+from wobble_trainer.app.kiosk import can_see_profile
 from wobble_trainer.app.layout import (
     ACCENT,
     BACKGROUND,
@@ -276,6 +277,9 @@ KEY_ROWS = ("1234567890", "QWERTYUIOP", "ASDFGHJKL-", "ZXCVBNM_.'")
 class TextEntryScene(TouchScene):
     """An on-screen keyboard for a short text (a name or a pseudonymous ID)."""
 
+    person_badge = False
+    """Its text box fills the top edge (and it is the clinician's tool, not a patient screen)."""
+
     def __init__(
         self,
         app: AppContext,
@@ -293,10 +297,26 @@ class TextEntryScene(TouchScene):
 
     def type(self, char: str) -> None:
         if len(self.text) < self.max_length:
+            # As the keys show it: no automatic switch to small letters, which turned an ID
+            # such as "PT" into "Pt" (abc/ABC switches by hand).
             self.text += char if self.upper else char.lower()
-            # Capital first letters, then small ones, as a name is written.
-            if self.upper and char.isalpha() and len(self.text) == 1:
-                self.upper = False
+
+    def handle_key(self, event) -> bool:
+        """A physical keyboard types too (the kiosk hands key events here first): printable
+        characters as typed (their case kept), Backspace deletes, Enter is OK, Esc cancels."""
+        if event.key == pygame.K_BACKSPACE:
+            self.backspace()
+        elif event.key in (pygame.K_RETURN, pygame.K_KP_ENTER):
+            self.done()
+        elif event.key == pygame.K_ESCAPE:
+            self.app.pop()
+        else:
+            char = getattr(event, "unicode", "") or ""
+            if len(char) != 1 or not char.isprintable():
+                return False
+            if len(self.text) < self.max_length:
+                self.text += char
+        return True
 
     def backspace(self) -> None:
         self.text = self.text[:-1]
@@ -394,7 +414,8 @@ class ProfileSelectScene(Scene):
         db = self.app.db
         if db is not None:
             try:
-                self.profiles = db.profiles.all()
+                # In a clinic's kiosk a patient sees only themselves (the clinician: all).
+                self.profiles = [p for p in db.profiles.all() if can_see_profile(self.app, p)]
                 guest = db.profiles.guest()
                 self.guest_waiting = sum(
                     1 for s in db.history.sessions(guest.id, include_unkept=True) if not s.kept
@@ -522,6 +543,8 @@ def _cycle(values: tuple, current, step: int):
 class ProfileEditScene(TouchScene):
     """Create or edit a profile (clinician; touch and keys)."""
 
+    clinician_only = True
+
     def __init__(
         self,
         app: AppContext,
@@ -554,6 +577,9 @@ class ProfileEditScene(TouchScene):
                 if self.current_programme is not None:
                     self.form.programme = self.current_programme.programme_id
         self.title = "New profile" if profile is None else f"Edit {profile.name}"
+        if profile is not None and profile.patient_code:
+            # The code the clinician gives the patient (typed at "Who is training?").
+            self.title += f"  -  patient code {profile.patient_code}"
 
     # -- actions ----------------------------------------------------------------------------
     def edit_name(self) -> None:
@@ -687,7 +713,8 @@ class ProfileEditScene(TouchScene):
         self.begin_render(surface)
         m = layout.margin
         head = layout.body_size
-        layout.text(surface, self.title, head, (layout.width // 2, m + head // 2), ACCENT)
+        title_size = fit_size(layout, self.title, head, layout.width - 2 * m)
+        layout.text(surface, self.title, title_size, (layout.width // 2, m + head // 2), ACCENT)
         rows = self._rows()
         action_h = max(layout.small_size * 2, layout.body_size * 5 // 4)
         error_h = layout.small_size + m if self.error else 0
@@ -758,6 +785,7 @@ class GuestSessionsScene(TouchScene):
     """The guest's sessions not kept yet: keep each (for the guest or a profile) or discard."""
 
     title = "Guest sessions"
+    clinician_only = True
 
     def __init__(self, app: AppContext) -> None:
         super().__init__(app)

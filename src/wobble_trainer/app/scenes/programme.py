@@ -20,6 +20,7 @@ from typing import Any
 import pygame
 
 from wobble_trainer.app.controls import Command, LeanMenu
+from wobble_trainer.app.kiosk import can_see_profile
 from wobble_trainer.app.layout import ACCENT, BACKGROUND, GREEN, MUTED, TEXT, Layout
 from wobble_trainer.app.scene import Activity, AppContext, Scene, Tick
 from wobble_trainer.app.scenes.menus import lean_menu_command, lean_menu_step
@@ -30,15 +31,18 @@ from wobble_trainer.app.scenes.profiles import (
     draw_option_list,
     fit_size,
 )
+from wobble_trainer.app.scenes.routine import GuidedStepScene
 from wobble_trainer.app.session_log import SessionLog
 from wobble_trainer.app.widgets import draw_pause_veil, draw_progress_ring, lean_hint
 from wobble_trainer.feedback.cues import Cue
+from wobble_trainer.home_routine import Placement, RoutineStep, routine_for
 from wobble_trainer.programme import (
     CIRCLES_KIND,
     FLOOR_KIND,
     HOLD_KIND,
     HOME_PROGRAMME,
     Bout,
+    BoutStatus,
     DayPlan,
     DayType,
     today_plan,
@@ -118,14 +122,23 @@ class TodayPlanScene(Scene):
 
     def refresh(self) -> None:
         self.plan, self.message = None, ""
+        self.steps, self.steps_done = (), set()
         profile = self.app.profile
         if self.app.db is None:
             self.message = "No database: the programme cannot be followed here."
         elif profile is None or profile.is_guest:
             self.message = "Choose your profile to see your programme."
+        elif not can_see_profile(self.app, profile):
+            self.message = "Only your own programme can be shown here."
         else:
             try:
                 self.plan = today_plan(self.app.db, profile.id, self.day)
+                if self.plan is not None:
+                    # The rest of the home routine, as the programme week has it.
+                    self.steps = routine_for(self.plan.week, self.plan.day_in_week)
+                    self.steps_done = {
+                        r.step_key for r in self.app.db.plan_steps.on_day(profile.id, self.day)
+                    }
             except StorageError as exc:
                 self.message = str(exc)
             else:
@@ -135,19 +148,40 @@ class TodayPlanScene(Scene):
                     )
         highlight = 0
         if self.plan is not None:
-            undone = [i for i, b in enumerate(self.plan.bouts) if not b.done]
+            undone = [i for i, done in enumerate(self._done_flags()) if not done]
             highlight = undone[0] if undone else 0
         self.menu = LeanMenu(len(self.options))
         self.menu.highlight = highlight
         self._shown_for = 0.0
 
     @property
-    def options(self) -> list[str]:
+    def entries(self) -> list[RoutineStep | BoutStatus]:
+        """The day's plan in order: warm-up and strength steps, the board bouts, then the
+        steps that come after them (the stretch)."""
         if self.plan is None:
-            return ["Home exercises guide"]
-        return [b.bout.label + ("  - done" if b.done else "") for b in self.plan.bouts] + [
-            "Home exercises guide"
+            return []
+        before = [s for s in self.steps if s.placement is Placement.BEFORE]
+        after = [s for s in self.steps if s.placement is Placement.AFTER]
+        return [*before, *self.plan.bouts, *after]
+
+    def _done_flags(self) -> list[bool]:
+        return [
+            e.done if isinstance(e, BoutStatus) else e.key in self.steps_done
+            for e in self.entries
         ]
+
+    @property
+    def options(self) -> list[str]:
+        labels = [
+            (e.bout.label if isinstance(e, BoutStatus) else e.label) + ("  - done" if done else "")
+            for e, done in zip(self.entries, self._done_flags(), strict=True)
+        ]
+        return [*labels, "Home exercises guide"]
+
+    @property
+    def routine_done(self) -> bool:
+        """Every step of the day's home routine that is not optional is done."""
+        return all(s.key in self.steps_done for s in self.steps if not s.optional)
 
     def done(self, bout: Bout) -> bool:
         return self.plan is not None and any(b.done for b in self.plan.bouts if b.bout == bout)
@@ -172,10 +206,24 @@ class TodayPlanScene(Scene):
             self.stage = PlanStage.LIST
 
     def choose(self, index: int) -> None:
-        if self.plan is None or index >= len(self.plan.bouts):
+        entries = self.entries
+        if self.plan is None or index >= len(entries):
             self.app.push(HomeProgrammeScene(self.app))
             return
-        chosen = self.plan.bouts[index].bout
+        entry = entries[index]
+        if isinstance(entry, RoutineStep):
+            self.running = None
+            self.app.push(
+                GuidedStepScene(
+                    self.app,
+                    entry,
+                    day=self.day,
+                    programme_id=self.plan.programme.id,
+                    week=self.plan.week,
+                )
+            )
+            return
+        chosen = entry.bout
         # This bout, then the rest of its exercise not done yet.
         same = [b.bout for b in self.plan.bouts if b.bout.exercise == chosen.exercise]
         self.queue = [chosen] + [b for b in same if b != chosen and not self.done(b)]
@@ -229,7 +277,7 @@ class TodayPlanScene(Scene):
         area = pygame.Rect(2 * m, y, layout.width - 4 * m, layout.height - y - hint_h)
         colors = None
         if self.plan is not None:
-            colors = [GREEN if b.done else TEXT for b in self.plan.bouts] + [MUTED]
+            colors = [GREEN if done else TEXT for done in self._done_flags()] + [MUTED]
         draw_option_list(surface, layout, self.options, self.menu, area, self.buttons, colors)
         draw_lean_hint(surface, layout, self.menu, layout.height - hint_h // 2, "start")
 
@@ -251,13 +299,20 @@ class TodayPlanScene(Scene):
             DayType.DONE: "Today's plan is done. Well done!",
             DayType.REST: "This week's training is done: rest today (or train anyway)",
         }[plan.day_type]
-        status = f"{words}  -  this week {plan.days_done} of {plan.days_target} days"
+        if plan.day_type is DayType.DONE and not self.routine_done:
+            words = "Board work done: the rest of the routine is still to do"
+        needed = [st for st in self.steps if not st.optional]
+        done = sum(1 for st in needed if st.key in self.steps_done)
+        status = (
+            f"{words}  -  routine {done} of {len(needed)}  -  "
+            f"this week {plan.days_done} of {plan.days_target} days"
+        )
         layout.text(
             surface,
             status,
             fit_size(layout, status, small, layout.width - 2 * m),
             (layout.width // 2, y + small // 2),
-            GREEN if plan.day_type is DayType.DONE else TEXT,
+            GREEN if plan.day_type is DayType.DONE and self.routine_done else TEXT,
         )
         return y + small + m
 
