@@ -199,6 +199,22 @@ def test_sampler_health_is_a_living_turning_sampler_loop_even_without_a_chip():
     assert not healthy()
 
 
+def test_the_watchdog_is_petted_only_while_samples_arrive():
+    clock = ManualClock()
+    runner = FakeRunner(connected=0.0)
+    age = {"s": 0.0}
+    healthy = sampler_health(runner, clock, sample_age=lambda: age["s"])
+    runner.polls += 200
+    clock.advance(1.0)
+    assert healthy()
+    age["s"] = 2.5  # the loop turns, but nothing reaches the app (the cable is out)
+    runner.polls += 200
+    clock.advance(1.0)
+    assert not healthy()
+    age["s"] = 0.01  # samples again
+    assert healthy()
+
+
 def test_status_describes_the_sensor_without_personal_data():
     info = {"chip": "LSM6DSO/LSM6DSOX", "address": 0x6A, "bus": 1, "config": {"odr_hz": 416.0}}
     assert describe_sensor(info) == "LSM6DSO/LSM6DSOX at 0x6A on bus 1, 416 Hz"

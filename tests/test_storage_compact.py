@@ -20,7 +20,7 @@ def same_bits(a: np.ndarray, b: np.ndarray) -> bool:
     return a.dtype == b.dtype and a.shape == b.shape and a.tobytes() == b.tobytes()
 
 
-def stored(t, acc, gyr, precision="float32"):
+def stored(t, acc, gyr, precision="float64"):
     fmt, blob, n, crc = pack_trace(t, acc, gyr, precision)
     return unpack_trace(fmt, blob, n, crc, "x")
 
@@ -92,7 +92,7 @@ def test_empty_and_constant_traces():
 
 def test_refuses_values_finer_than_the_stated_precision():
     with pytest.raises(ValueError, match="float32"):
-        encode_trace(np.zeros(1), np.full((1, 3), 0.1), np.zeros((1, 3)))
+        encode_trace(np.zeros(1), np.full((1, 3), 0.1), np.zeros((1, 3)), "float32")
 
 
 def test_damaged_blobs_are_refused_with_a_clear_error():

@@ -18,11 +18,12 @@ import pytest
 from conftest import record_session
 from sqlalchemy import select
 
+from wobble_trainer.analysis import stored_trial_angles
 from wobble_trainer.hub import accounts, sync
 from wobble_trainer.hub.db import HubDatabase
 from wobble_trainer.hub.records import session_record, trial_record
 from wobble_trainer.hub.tables import patients, sessions, trials
-from wobble_trainer.reports.data import session_calibration, trial_angles
+from wobble_trainer.reports.data import session_calibration
 from wobble_trainer.sync.client import HubRefused, HubUnreachable
 
 
@@ -69,7 +70,7 @@ def test_round_sends_everything_once_and_angles_are_bit_exact(make_board, hub_se
         for name in ("t", "acc", "gyr"):
             assert getattr(mine, name).tobytes() == getattr(theirs, name).tobytes()
         assert (mine.label, mine.events, mine.index) == (theirs.label, theirs.events, theirs.index)
-        a, b = trial_angles(mine, cal_board), trial_angles(theirs, cal_hub)
+        a, b = stored_trial_angles(mine, cal_board), stored_trial_angles(theirs, cal_hub)
         assert a is not None and b is not None
         for f in dataclasses.fields(a):
             x, y = getattr(a, f.name), getattr(b, f.name)

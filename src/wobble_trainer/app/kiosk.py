@@ -1092,12 +1092,18 @@ def sensor_up(runner: Any, feed: Any) -> Callable[[], bool]:
 
 
 def sampler_health(
-    runner: Any, clock: Clock | None = None, stall_s: float = SAMPLER_STALL_S
+    runner: Any,
+    clock: Clock | None = None,
+    stall_s: float = SAMPLER_STALL_S,
+    sample_age: Callable[[], float] | None = None,
 ) -> Callable[[], bool]:
-    """The sampler is healthy: its process lives and its read loop keeps turning.
+    """The sampler is healthy: its process lives, its read loop keeps turning and, with
+    ``sample_age`` (seconds since samples last reached the app), samples arrive.
 
-    An unplugged sensor is not a reason for systemd to restart the trainer (a restart cannot
-    mend a cable, and the screen already says "Sensor lost"); a dead or hung sampler is.
+    The watchdog is petted only while samples arrive: a trainer that gets no samples for
+    ``stall_s`` is restarted by systemd and comes back on its "sensor not found" screen, which
+    shows the wiring checks and keeps looking (the sampler itself is restarted within 2 s by
+    :class:`~wobble_trainer.sampling.supervisor.SamplerSupervisor` when it dies or freezes).
     """
     clock = clock or MonotonicClock()
     last = {"polls": -1.0, "at": clock.now()}
@@ -1109,6 +1115,8 @@ def sampler_health(
         now = clock.now()
         if polls != last["polls"]:
             last["polls"], last["at"] = polls, now
+        if sample_age is not None and sample_age() > stall_s:
+            return False
         return now - last["at"] <= stall_s
 
     return healthy

@@ -313,7 +313,7 @@ def run_app(args: argparse.Namespace) -> int:
             kiosk.start()
         service = ServiceLink(
             Notifier.from_environment(),
-            health=sampler_health(runner),
+            health=sampler_health(runner, sample_age=feed.sample_age),
             sensor=sensor_up(runner, feed),
             describe=lambda: describe_sensor(runner.info),
         )

@@ -3,7 +3,7 @@
 
 Every number is the board's: session metrics are the ones the board stored (its one source),
 and angles are recomputed from the hub's exact copy of the raw trace with the reports layer's
-own functions (:func:`wobble_trainer.reports.data.trial_angles`).
+own functions (:func:`wobble_trainer.analysis.stored_trial_angles`).
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from sqlalchemy import Connection, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from wobble_trainer import __version__
+from wobble_trainer.analysis import ANALYSIS_VERSION, stored_trial_angles
 from wobble_trainer.hub.records import session_record, trial_record
 from wobble_trainer.hub.sync import HEADLINE_METRICS
 from wobble_trainer.hub.tables import (
@@ -30,8 +31,10 @@ from wobble_trainer.hub.tables import (
     trials,
 )
 from wobble_trainer.programme import PROGRAMMES
-from wobble_trainer.reports.data import kind_title, session_calibration, trial_angles
+from wobble_trainer.reports.data import kind_title, session_calibration
 
+VIEW_VERSION = f"{__version__}/{ANALYSIS_VERSION}"
+"""A cached trial view is reused only by the same software and analysis versions."""
 
 def headline(metrics: dict[str, Any] | None) -> tuple[str, float] | None:
     """(name, value) of a session's headline metric."""
@@ -247,10 +250,10 @@ def trial_view(conn: Connection, row: Any, calibration: Any) -> dict[str, Any]:
     """What the session page draws of one trial, cached in the database per software version
     (the tilt estimator needs seconds for a 2-minute trace at 1 kHz)."""
     cached = conn.execute(select(trial_views).where(trial_views.c.trial_id == row.id)).first()
-    if cached is not None and cached.software_version == __version__:
+    if cached is not None and cached.software_version == VIEW_VERSION:
         return json.loads(cached.view)
     trial = trial_record(row)
-    angles = trial_angles(trial, calibration)
+    angles = stored_trial_angles(trial, calibration)
     entry: dict[str, Any] = {
         "index": trial.index,
         "label": trial.label,
@@ -273,7 +276,7 @@ def trial_view(conn: Connection, row: Any, calibration: Any) -> dict[str, Any]:
             with conn.begin_nested():
                 conn.execute(
                     insert(trial_views).values(
-                        trial_id=row.id, view=text, software_version=__version__
+                        trial_id=row.id, view=text, software_version=VIEW_VERSION
                     )
                 )
         except IntegrityError:
@@ -282,7 +285,7 @@ def trial_view(conn: Connection, row: Any, calibration: Any) -> dict[str, Any]:
         conn.execute(
             update(trial_views)
             .where(trial_views.c.trial_id == row.id)
-            .values(view=text, software_version=__version__)
+            .values(view=text, software_version=VIEW_VERSION)
         )
     return entry
 

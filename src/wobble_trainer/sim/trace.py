@@ -29,7 +29,7 @@ def quantised_trace(
     acc_counts = np.rint(up * ACCEL_LSB_PER_G + rng.normal(0.0, 6.0, (n, 3)))
     rate = np.diff(tilt, axis=0, prepend=tilt[:1]).sum(axis=1)[:, None] * rate_hz / DEG
     gyr_counts = np.rint(rate * GYRO_LSB_PER_DPS + rng.normal(0.0, 3.0, (n, 3)))
-    as_stored = np.float32  # the database's default precision for acc and gyr
-    acc = (acc_counts * (STANDARD_GRAVITY / ACCEL_LSB_PER_G)).astype(as_stored).astype(float)
-    gyr = (gyr_counts * (DEG / GYRO_LSB_PER_DPS)).astype(as_stored).astype(float)
+    # What a driver gives: raw counts times the LSB size, in float64 (what the board stores).
+    acc = acc_counts * (STANDARD_GRAVITY / ACCEL_LSB_PER_G)
+    gyr = gyr_counts * (DEG / GYRO_LSB_PER_DPS)
     return t, acc, gyr

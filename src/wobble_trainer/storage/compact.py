@@ -121,7 +121,7 @@ def _encode_counts(v: np.ndarray, ftype: type) -> tuple[float, np.ndarray, np.nd
 
 
 def encode_trace(
-    t: np.ndarray, acc: np.ndarray, gyr: np.ndarray, precision: str = "float32"
+    t: np.ndarray, acc: np.ndarray, gyr: np.ndarray, precision: str = "float64"
 ) -> CompactTrace:
     """Encode one trial's trace (the float64 arrays the board's store returns) losslessly."""
     if precision not in _PRECISIONS:

@@ -144,7 +144,10 @@ def session_from_row(row: sqlite3.Row) -> SessionRecord:
         events=from_json(row["events"]),
         kept=bool(row["kept"]),
         trial_count=row["trial_count"],
-        metrics_history=from_json(row["metrics_history"]),
+        # A hub's copy of a board row may predate the column.
+        metrics_history=(
+            from_json(row["metrics_history"]) if "metrics_history" in row.keys() else []  # noqa: SIM118
+        ),
     )
 
 

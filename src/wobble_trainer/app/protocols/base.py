@@ -987,13 +987,15 @@ class ProtocolSettingsScene(Scene):
             chosen = i == self.row
             pygame.draw.rect(surface, HIGHLIGHT if chosen else PANEL, rect, border_radius=m // 2)
             font = layout.font(size)
-            label = font.render(row.label, True, TEXT)
-            rect_l = label.get_rect(midleft=(rect.x + m, rect.centery))
-            layout.blit(surface, row.label, label, rect_l, size, TEXT)
             bw = max(h, size * 2)
             plus = pygame.Rect(rect.right - bw - m // 2, rect.y + 2, bw, h - 4)
-            value_w = max(width // 3, size * 5)
+            value_w = max(width // 4, size * 4)
             minus = pygame.Rect(plus.x - value_w - bw, rect.y + 2, bw, h - 4)
+            # The label gets what the buttons leave, smaller (never below the floor) to fit.
+            fit = layout.fit(row.label, size, minus.x - rect.x - 2 * m)
+            label = layout.font(fit).render(row.label, True, TEXT)
+            rect_l = label.get_rect(midleft=(rect.x + m, rect.centery))
+            layout.blit(surface, row.label, label, rect_l, fit, TEXT)
             for button, text, step in ((minus, "-", -1), (plus, "+", 1)):
                 pygame.draw.rect(surface, ACCENT, button, 2, border_radius=m // 2)
                 layout.text(surface, text, layout.body_size, button.center, ACCENT)
