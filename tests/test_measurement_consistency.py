@@ -71,6 +71,22 @@ class SimRunner(InProcessRunner):
         self.mode = "in-process"
 
 
+def app_context_for(feed: LiveAngles, calibration, db, person) -> AppContext:
+    """The app's context as ``app.main`` builds it: the live feed's samples and estimator state,
+    the database and who is training; the home screen underneath."""
+    context = AppContext(
+        calibration=calibration,
+        feedback=NullFeedback(),
+        db=db,
+        profile=person,
+        sample_reader=feed.sample_reader,
+        tilt_state=feed.tilt_state,
+        tilt_rate_hz=feed.rate_hz,
+    )
+    context.push(StartScene(context))
+    return context
+
+
 @pytest.fixture(scope="module")
 def calibrated_runner():
     runner = SimRunner()
@@ -90,16 +106,7 @@ def trainer(calibrated_runner, tmp_path):
     with open_database(tmp_path / "db") as db:
         person = db.profiles.create("P-042", 1975, 1.70, "right", injured_side="left")
         feed = LiveAngles(runner, calibration)
-        context = AppContext(
-            calibration=calibration,
-            feedback=NullFeedback(),
-            db=db,
-            profile=person,
-            sample_reader=feed.sample_reader,
-            tilt_state=feed.tilt_state,
-            tilt_rate_hz=feed.rate_hz,
-        )
-        context.push(StartScene(context))
+        context = app_context_for(feed, calibration, db, person)
         app = TrainerApp(feed, context, size=(800, 480))
         yield SimpleNamespace(app=app, context=context, db=db, runner=runner, person=person)
 
@@ -257,16 +264,7 @@ def test_a_hold_through_the_sampler_process_is_right_from_the_first_second(tmp_p
         assert calibrating.done, calibrating.procedure.hint
         calibration = calibrating.procedure.result
         feed.set_calibration(calibration)
-        context = AppContext(
-            calibration=calibration,
-            feedback=NullFeedback(),
-            db=db,
-            profile=person,
-            sample_reader=feed.sample_reader,
-            tilt_state=feed.tilt_state,
-            tilt_rate_hz=feed.rate_hz,
-        )
-        context.push(StartScene(context))
+        context = app_context_for(feed, calibration, db, person)
         scene = HoldChallenge(context, HoldSettings(duration_s=10))
         context.push(scene)
 
