@@ -712,6 +712,8 @@ def browser():
         options.add_argument(flag)
     session = webdriver.Chrome(service=Service(executable_path=driver), options=options)
     session.set_page_load_timeout(30)
+    # A busy CI machine: look for an element for up to 10 s before calling it missing.
+    session.implicitly_wait(10)
     try:
         yield session
     finally:

@@ -94,12 +94,14 @@ def test_the_live_page_moves_the_cursor_in_a_real_browser(make_board, hub_server
     browser.find_element(By.NAME, "name").send_keys("dr who")
     browser.find_element(By.NAME, "password").send_keys("tardis-blue")
     browser.find_element(By.ID, "login").click()
+    # The login's answer (and its cookie) first: navigating away at once could race it.
+    WebDriverWait(browser, 20).until(lambda d: "/login" not in d.current_url)
     browser.get(f"{hub_server.url}/boards/{board.link.board_id}/live")
     publisher = LivePublisher(board.link).start()
     try:
-        publisher.offer(7.5, -7.5, "hold", "running")
 
         def moved(driver) -> bool:
+            publisher.offer(7.5, -7.5, "hold", "running")  # the board's newest state, again
             cursor = driver.find_element(By.ID, "cursor")
             return cursor.get_attribute("cy") == "52.5" and cursor.get_attribute("cx") == "52.5"
 
