@@ -110,8 +110,9 @@ class LiveAngles:
             self.stream.seed_trusted_bias(loaded.trusted)
 
     def keep_trusted_bias(self, force: bool = False) -> None:
-        """Save the latest trusted gyro bias for the next start, at most once a minute (and at
-        exit with ``force``). A full or read-only disk only loses this convenience."""
+        """Save the latest trusted gyro bias for the next start, at most once a minute on a
+        background thread (an SD card's fsync must not hold up a frame), and at exit with
+        ``force``, at once. A full or read-only disk only loses this convenience."""
         trusted = self.stream.trusted_bias
         now = time.monotonic()
         if self.bias_dir is None or trusted is None or trusted is self._bias_saved:
@@ -119,9 +120,17 @@ class LiveAngles:
         if not force and now - self._bias_saved_at < BIAS_SAVE_INTERVAL_S:
             return
         self._bias_saved_at = now
+        self._bias_saved = trusted
+        if force:
+            self._save_bias(trusted)
+        else:
+            threading.Thread(
+                target=self._save_bias, args=(trusted,), name="keep-gyro-bias", daemon=True
+            ).start()
+
+    def _save_bias(self, trusted: Any) -> None:
         try:
             bias_store.save(trusted, self.bias_dir)
-            self._bias_saved = trusted
         except (OSError, ValueError) as exc:
             print(f"The learnt gyro bias could not be kept ({exc}).", file=sys.stderr)
 
