@@ -724,6 +724,13 @@ DIGIT_KEYS = {getattr(pygame, f"K_{d}"): d for d in "0123456789"} | {
 """Keyboard keys (top row and keypad) → the digit they type."""
 
 
+def keypad_key(event: Any) -> str | None:
+    """The :data:`KEYPAD` key a keyboard event presses (a digit, or "DEL" for Backspace)."""
+    if event.key in DIGIT_KEYS:
+        return DIGIT_KEYS[event.key]
+    return "DEL" if event.key == pygame.K_BACKSPACE else None
+
+
 class PinPadScene(Scene):
     """A numeric keypad for the clinician PIN (touch; digits, Backspace, Enter, Esc on a keyboard).
 
@@ -792,13 +799,10 @@ class PinPadScene(Scene):
             self.entered += key
 
     def handle_key(self, event: Any) -> bool:
-        if event.key in DIGIT_KEYS:
-            self.press(DIGIT_KEYS[event.key])
-            return True
-        if event.key == pygame.K_BACKSPACE:
-            self.press("DEL")
-            return True
-        return False
+        key = keypad_key(event)
+        if key is not None:
+            self.press(key)
+        return key is not None
 
     def command(self, command: Command) -> None:
         if command in (Command.SELECT,):

@@ -17,7 +17,7 @@ from typing import Any
 import pygame
 
 from wobble_trainer.app.controls import Command
-from wobble_trainer.app.kiosk import DIGIT_KEYS, KEYPAD, draw_button, grid_rects, kiosk_of
+from wobble_trainer.app.kiosk import KEYPAD, draw_button, grid_rects, keypad_key, kiosk_of
 from wobble_trainer.app.layout import ACCENT, BACKGROUND, GREEN, MUTED, RED, TEXT, Layout
 from wobble_trainer.app.scene import AppContext, Scene
 from wobble_trainer.storage import StorageError
@@ -73,13 +73,10 @@ class PatientCodeScene(Scene):
 
     def handle_key(self, event: Any) -> bool:
         """Digits and Backspace from a keyboard (the kiosk hands key events here first)."""
-        if event.key in DIGIT_KEYS:
-            self.press(DIGIT_KEYS[event.key])
-            return True
-        if event.key == pygame.K_BACKSPACE:
-            self.press("DEL")
-            return True
-        return False
+        key = keypad_key(event)
+        if key is not None:
+            self.press(key)
+        return key is not None
 
     def command(self, command: Command) -> None:
         if command in (Command.SELECT, Command.PAUSE):
